@@ -1,8 +1,8 @@
 """LLM VRAM Planner: the Streamlit entry point (`streamlit run app.py`, or `make run`).
 
-Thin on purpose: the page lives in dashboard/ui.py, the math in calculators/.
+Thin on purpose: the page lives in dashboard/page.py, the math in calculators/.
 """
 
-from dashboard.ui import main
+from dashboard.page import main
 
 main()

@@ -12,8 +12,8 @@ import pytest
 
 from calculators import SpecError, parse_config_json
 from dashboard.figures import _escape
+from dashboard.session import md_escape
 from dashboard.state import decode
-from dashboard.ui import md_escape
 from dashboard.view import build_view, read_uploaded_config
 from presets.loader import MAX_PRESET_FILE_BYTES, load_catalog, load_text
 

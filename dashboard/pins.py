@@ -1,0 +1,59 @@
+"""Pinned scenarios: the pin buttons and the scenarios the compare chart shows."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from calculators import SpecError
+from dashboard.figures import Scenario
+from dashboard.session import WIDGET_KEYS
+from dashboard.state import MAX_PINS, ViewState, pin_token, unpin
+from dashboard.view import View, build_view
+from presets import PresetCatalog
+
+
+def pin_controls(state: ViewState) -> None:
+    c1, c2, _ = st.columns([1, 1, 4])
+    pins = list(st.session_state[WIDGET_KEYS["pins"]])
+    if c1.button(
+        "Pin this scenario",
+        disabled=state.src != "preset" or len(pins) >= MAX_PINS,
+        help=f"Compare up to {MAX_PINS} pinned scenarios side by side (presets only).",
+    ):
+        token = pin_token(state)
+        if token not in pins:
+            st.session_state[WIDGET_KEYS["pins"]] = [*pins, token]
+            st.rerun()
+    if c2.button("Clear pins", disabled=not pins):
+        st.session_state[WIDGET_KEYS["pins"]] = []
+        st.rerun()
+
+
+def scenarios(view: View, cat: PresetCatalog) -> tuple[list[Scenario], list[str]]:
+    s = view.state
+    out = [
+        Scenario(
+            label="Current",
+            breakdown=(view.fits[0].estimate if view.fits else view.estimate).per_gpu,
+            detail=view.config_line,
+        )
+    ]
+    problems: list[str] = []
+    for i, token in enumerate(s.pins, start=1):
+        try:
+            pinned_state = unpin(token, s)
+            pv = build_view(pinned_state, cat)
+        except (ValueError, SpecError) as e:
+            problems.append(f"Pinned scenario {i} cannot be shown: {e}")
+            continue
+        gpu = pv.fits[0].gpu.name if pv.fits else "no GPU"
+        tp = pv.state.tp * pv.state.pp
+        label = f"{i}. {pv.model_label.split(' (')[0][:28]}<br>{pv.weights_label} · {gpu}{' × ' + str(tp) if tp > 1 else ''}"
+        out.append(
+            Scenario(
+                label=label,
+                breakdown=(pv.fits[0].estimate if pv.fits else pv.estimate).per_gpu,
+                detail=pv.config_line,
+            )
+        )
+    return out, problems

@@ -1,0 +1,68 @@
+"""Session state of the Streamlit page: widget keys (declared in one place), the preset catalog
+cache, the URL read once per session, and the current :class:`ViewState` read from the widgets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from typing import Any
+
+import streamlit as st
+
+from dashboard.state import ViewState, decode
+from dashboard.view import check_ids
+from presets import PresetCatalog, load_builtin_catalog
+
+# Session keys, declared in one place: one widget key per ViewState field ("w_<field>").
+WIDGET_KEYS = {f.name: f"w_{f.name}" for f in fields(ViewState)}
+KEY_NOTICES = "url_notices"
+KEY_UPLOAD = "upload_file"
+KEY_INITIALISED = "initialised"
+KEY_PERSISTED = "persisted_state"
+
+
+@st.cache_resource(show_spinner=False)
+def catalog() -> PresetCatalog:
+    """Presets are immutable: load and validate the YAML once per server process."""
+    return load_builtin_catalog()
+
+
+def md_escape(text: str) -> str:
+    """User text shown through Markdown: escape every Markdown/HTML control character."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$:])", r"\\\1", text)
+
+
+def init_session(cat: PresetCatalog) -> None:
+    if st.session_state.get(KEY_INITIALISED):
+        return
+    state, notices = decode(st.query_params.to_dict())
+    state, more = check_ids(state, cat)  # widgets need ids that exist among their options
+    notices.extend(more)
+    for name, key in WIDGET_KEYS.items():
+        value = getattr(state, name)
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    st.session_state[KEY_NOTICES] = notices
+    st.session_state[KEY_INITIALISED] = True
+
+
+def keep_hidden_widget_values() -> None:
+    """Streamlit forgets the value of a widget that a run does not draw (e.g. the vLLM settings
+    while the article's method is shown). Keep every value and restore it before drawing."""
+    saved: dict[str, Any] = st.session_state.setdefault(KEY_PERSISTED, {})
+    present = set(st.session_state.keys())  # one snapshot: each `in` would rebuild it
+    for name, key in WIDGET_KEYS.items():
+        if key in present:
+            saved[name] = st.session_state[key]
+        elif name in saved:
+            st.session_state[key] = saved[name]
+        else:
+            default = getattr(ViewState(), name)
+            st.session_state[key] = list(default) if isinstance(default, tuple) else default
+
+
+def current_state() -> ViewState:
+    values: dict[str, Any] = {}
+    for name, key in WIDGET_KEYS.items():
+        v = st.session_state.get(key)
+        values[name] = tuple(v) if isinstance(v, list) else v
+    return ViewState(**values)

@@ -1,0 +1,80 @@
+"""The page's tables as pandas DataFrames (pure: no Streamlit): GPU fit, methods, breakdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from calculators import to_unit
+from dashboard.view import View
+
+
+def fit_table(view: View) -> pd.DataFrame:
+    u = view.state.unit
+    n = view.gpus_per_replica
+    rows = []
+    for f in view.fits:
+        rows.append(
+            {
+                "GPU setup": setup_label(f.gpu.name, n, view.state.dp),
+                f"Usable per GPU ({u})": round(to_unit(f.budget_bytes, u), 2),
+                f"Fits {view.state.conc} requests?": "yes" if f.fits else "no",
+                f"Headroom per GPU ({u})": round(to_unit(f.headroom_bytes, u), 2),
+                f"Max requests @ {view.state.ctx:,} tokens": f.max_requests,
+                f"Max requests @ {view.state.avg:,} tokens (avg)": (f.max_requests_avg),
+                "Range low–high": _range_text(f.estimate.max_concurrency_range()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if "Range low–high" in table and (table["Range low–high"] == "—").all():
+        table = table.drop(columns=["Range low–high"])  # the article's method has no ranges
+    return table
+
+
+def setup_label(gpu: str, per_replica: int, replicas: int) -> str:
+    """'NVIDIA H100 SXM5 80GB × 2' (GPUs per replica) and ', 3 replicas' when replicated."""
+    label = f"{gpu} × {per_replica}" if per_replica > 1 else gpu
+    return f"{label}, {replicas} replicas" if replicas > 1 else label
+
+
+def _range_text(rng: tuple[float, float] | None) -> str:
+    return "—" if rng is None else f"{int(rng[0])}–{int(rng[1])}"
+
+
+def methods_table(view: View) -> pd.DataFrame:
+    """The article's conservative answer beside the engines' answers, per GPU setup."""
+    n = view.gpus_per_replica
+    rows = []
+    for row in view.methods:
+        rec: dict[str, Any] = {
+            "Method": row.label + (" (shown)" if row.method == view.state.method else "")
+        }
+        for f, cap in zip(view.fits, row.per_gpu, strict=True):
+            rec[setup_label(f.gpu.name, n, view.state.dp)] = "—" if cap != cap else f"{int(cap):,}"
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def breakdown_table(view: View) -> pd.DataFrame:
+    b = (view.fits[0].estimate if view.fits else view.estimate).per_gpu
+    total = max(1, b.total_bytes)
+    rows = [
+        ("Weights", b.weights_bytes),
+        ("KV cache", b.kv_cache_bytes),
+        ("Activations", b.activation_bytes),
+        ("Overhead", b.overhead_bytes),
+        ("Total", b.total_bytes),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "Component": name,
+                "Bytes": v,
+                "GiB": round(v / 2**30, 3),
+                "GB": round(v / 1e9, 3),
+                "Share": f"{100 * v / total:.1f} %",
+            }
+            for name, v in rows
+        ]
+    )
