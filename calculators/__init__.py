@@ -31,7 +31,7 @@ from calculators.formats import (
 from calculators.kv_cache import article_kv_bytes, kv_cache_bytes, kv_layout
 from calculators.methods import METHODS, EngineSettings, get_method
 from calculators.overhead import ARTICLE_OVERHEAD_DEFAULT, ARTICLE_OVERHEAD_RANGE, overhead_bytes
-from calculators.params import ParameterBreakdown, parameter_breakdown
+from calculators.params import ParameterBreakdown, declared_parameter_problem, parameter_breakdown
 from calculators.spec import Deployment, GPUSpec, ModelSpec, SpecError, VisionSpec, Workload
 from calculators.units import (
     BYTES_PER_GB,
@@ -91,6 +91,7 @@ __all__ = [
     "article_activation_bytes",
     "article_kv_bytes",
     "article_weights_bytes",
+    "declared_parameter_problem",
     "estimate",
     "format_bytes",
     "from_unit",

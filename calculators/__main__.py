@@ -26,6 +26,7 @@ from calculators import (
     ModelSpec,
     SpecError,
     Workload,
+    declared_parameter_problem,
     estimate,
     format_bytes,
     kv_dtype,
@@ -231,13 +232,19 @@ def _read_config(path_text: str) -> ModelSpec:
         raise UsageError(f"--config {path_text!r}: {e}") from None
 
 
+_WHAT = {"config": "path to a config.json", "model": "model preset id (see `models`)"}
+
+
 def _model(args: argparse.Namespace) -> tuple[ModelSpec, str]:
     chosen = [n for n in ("config", "model", "params") if getattr(args, n) is not None]
     if len(chosen) != 1:
         raise UsageError("give exactly one of --config, --model or --params")
-    if args.config:
+    for flag in chosen:
+        if not getattr(args, flag) and flag != "params":
+            raise UsageError(f"--{flag}: empty; give a {_WHAT[flag]}")
+    if args.config is not None:
         return _read_config(args.config), "bf16"
-    if args.model:
+    if args.model is not None:
         catalog = _catalog(args.presets)
         preset = catalog.models.get(args.model)
         if preset is None:
@@ -273,7 +280,9 @@ def _model(args: argparse.Namespace) -> tuple[ModelSpec, str]:
 def _gpu(args: argparse.Namespace) -> GPUSpec | None:
     if args.gpu and args.gpu_memory_gib:
         raise UsageError("give --gpu or --gpu-memory-gib, not both")
-    if args.gpu:
+    if args.gpu is not None:
+        if not args.gpu:
+            raise UsageError("--gpu: empty; give a GPU preset id (see `gpus`)")
         catalog = _catalog(args.presets)
         preset = catalog.gpus.get(args.gpu)
         if preset is None:
@@ -292,6 +301,9 @@ def _gpu(args: argparse.Namespace) -> GPUSpec | None:
 
 def cmd_estimate(args: argparse.Namespace) -> dict[str, Any]:
     model, default_fmt = _model(args)
+    problem = declared_parameter_problem(model)
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
     fmt = args.weights or default_fmt
     if fmt.lower() not in WEIGHT_FORMATS:
         raise UsageError(

@@ -22,10 +22,25 @@ import numpy.typing as npt
 
 from calculators.kv_cache import KVLayout
 from calculators.params import ParameterBreakdown
-from calculators.spec import Deployment, Workload
+from calculators.spec import MAX_BYTES, Deployment, SpecError, Workload
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+_INT64_MAX = 2**63 - 1
+
+
+def _check_int64(largest: int, what: str) -> None:
+    """Refuse an array computation whose largest value would wrap around in NumPy's int64."""
+    if largest > _INT64_MAX:
+        raise SpecError(
+            f"{what}: {largest:.3g} bytes is beyond what can be computed (over 2^63); "
+            "lower the context, the concurrency or the model size"
+        )
+
+
+def _eib(n: int) -> str:
+    return f"{n / 2**60:,.3g} EiB" if n >= 2**50 else f"{n / 2**40:,.3g} TiB"
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,8 @@ class StageCost:
 
     def request_bytes_array(self, tokens: IntArray, batch: int) -> IntArray:
         t = np.asarray(tokens, dtype=np.int64)
+        if t.size:  # the cost grows with tokens: the largest count bounds every entry
+            _check_int64(self.request_bytes(int(t.max()), batch), "one request")
         alloc = -(-t // self.block_size) * self.block_size
         kv = self.kv_layout.bytes_for_tokens_array(alloc)
         return (kv + self.activation_bytes_per_token * t) * batch
@@ -162,6 +179,18 @@ class Estimate:
     notes: tuple[str, ...] = field(default=())
     ranges: tuple[ComponentRange, ...] = field(default=())
     details: tuple[tuple[str, int], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        w = self.workload
+        for s in self.stages:
+            total = s.fixed_bytes + w.concurrency * s.request_bytes(w.context_len, w.batch_size)
+            if total > MAX_BYTES or s.fixed_bytes > MAX_BYTES:
+                raise SpecError(
+                    f"memory: {_eib(total)} per GPU for {w.concurrency:,} request(s) of "
+                    f"{w.context_len:,} tokens is over the {_eib(MAX_BYTES)} limit (no GPU is "
+                    "within a million times of it); lower the context, the concurrency or the "
+                    "model size"
+                )
 
     # -- the limiting GPU ---------------------------------------------------------------------
     def _stage_totals(self, concurrency: int) -> list[int]:
@@ -281,12 +310,19 @@ class Estimate:
 
     # -- sweeps (vectorised) --------------------------------------------------------------------
     def concurrency_sweep(self, concurrencies: IntArray) -> dict[str, IntArray]:
-        """Per-GPU bytes by component for each concurrency (limiting stage), as int64 arrays."""
+        """Per-GPU bytes by component for each concurrency (limiting stage), as int64 arrays.
+
+        SpecError when the largest total would not fit int64 (see :meth:`max_sweep_concurrency`).
+        """
         c = np.asarray(concurrencies, dtype=np.int64)
         s = self.stages[self.limiting_stage]
         w = self.workload
         kv = s.kv_request_bytes(w.context_len, w.batch_size)
         act = s.activation_request_bytes(w.context_len, w.batch_size)
+        if c.size:
+            _check_int64(
+                s.fixed_bytes + max(0, int(c.max())) * (kv + act), "concurrency sweep total"
+            )
         out = {
             "weights": np.full_like(c, s.weights_bytes),
             "kv_cache": c * kv,
@@ -303,22 +339,40 @@ class Estimate:
         """
         c = np.asarray(concurrencies, dtype=np.int64)[:, None]
         grids = []
+        top_c = max(0, int(c.max())) if c.size else 0
         for s in self.stages:
             per = s.request_bytes_array(
                 np.asarray(contexts, dtype=np.int64), self.workload.batch_size
             )
+            if per.size:
+                _check_int64(s.fixed_bytes + top_c * int(per.max()), "grid total")
             grids.append(s.fixed_bytes + c * per[None, :])
         return np.max(np.stack(grids), axis=0) if len(grids) > 1 else grids[0]
+
+    def max_sweep_concurrency(self) -> int:
+        """The most requests a sweep may reach while the total stays within MAX_BYTES per GPU
+        (at least the workload's concurrency, which the estimate was checked for)."""
+        s = self.stages[self.limiting_stage]
+        w = self.workload
+        per = s.request_bytes(w.context_len, w.batch_size)
+        if per <= 0:
+            return MAX_BYTES
+        return max(w.concurrency, (MAX_BYTES - s.fixed_bytes) // per)
 
     def max_concurrency_for_contexts(self, contexts: IntArray) -> FloatArray:
         """Requests per replica that fit the budget at each context length (vectorised)."""
         if self.budget_bytes is None:
             raise ValueError("no GPU budget: give a GPU to solve for concurrency")
         best = None
+        tokens = np.asarray(contexts, dtype=np.int64)
+        b = self.workload.batch_size
         for i, s in enumerate(self.stages):
-            per = s.request_bytes_array(
-                np.asarray(contexts, dtype=np.int64), self.workload.batch_size
-            )
+            if tokens.size and s.request_bytes(int(tokens.max()), b) > _INT64_MAX:
+                # beyond int64: exact Python integers, then floats (the answer is a float)
+                per = np.array([float(s.request_bytes(int(t), b)) for t in tokens.ravel()])
+                per = per.reshape(tokens.shape)
+            else:
+                per = s.request_bytes_array(tokens, b)
             if self.kv_pool_bytes_override is not None:
                 free = self.kv_pool_bytes_override[i]
             else:

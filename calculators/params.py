@@ -186,3 +186,31 @@ def parameter_breakdown(m: ModelSpec) -> ParameterBreakdown:
         active_experts_fraction=frac,
         declared_total=m.num_parameters,
     )
+
+
+def declared_parameter_problem(m: ModelSpec) -> str | None:
+    """Why a declared parameter count cannot be right for the architecture, or None.
+
+    A count below the embeddings (vocabulary × hidden size, lm_head, vision encoder) is
+    impossible: the weights count those parts anyway, so the memory shown is for more
+    parameters than declared. Ten times the derived count means a unit slip (millions for
+    billions) or missing layer sizes.
+    """
+    if m.num_parameters is None:
+        return None
+    pb = parameter_breakdown(m)
+    floor = pb.embedding + pb.lm_head + pb.vision
+    if m.num_parameters < floor:
+        return (
+            f"The declared {m.num_parameters / 1e9:,.3g}B parameters are fewer than the "
+            f"embeddings{' and vision encoder' if pb.vision else ''} alone "
+            f"({floor / 1e9:,.3g}B from vocabulary × hidden size): the weights count those, "
+            "so check the parameter count or the vocabulary."
+        )
+    if m.num_parameters > 10 * pb.derived_total:
+        return (
+            f"The declared {m.num_parameters / 1e9:,.3g}B parameters are over ten times what "
+            f"the architecture gives ({pb.derived_total / 1e9:,.3g}B): check the parameter "
+            "count or the layer sizes."
+        )
+    return None

@@ -37,6 +37,11 @@ MAX_EXPERTS: Final[int] = 100_000
 MAX_CONTEXT: Final[int] = 100_000_000
 MAX_CONCURRENCY: Final[int] = 10_000_000
 MAX_PARAMETERS: Final[int] = 1_000_000_000_000_000  # 10^15
+MAX_IMAGE_SIZE: Final[int] = 1_000_000  # pixels per side of a vision encoder's input
+MAX_CHANNELS: Final[int] = 1024
+# No memory figure per GPU may exceed this (1 EiB = 2^60 bytes, ~10^7 times today's largest GPU):
+# past it a configuration is refused, and every later product stays far inside NumPy's int64.
+MAX_BYTES: Final[int] = 2**60
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,20 @@ class VisionSpec:
             _positive(f"vision_config.{name}", getattr(self, name))
         for name in ("image_size", "num_channels", "projector_parameters"):
             _non_negative(f"vision_config.{name}", getattr(self, name))
+        for name in ("gated_mlp", "bias", "learned_position_embeddings"):
+            if not isinstance(getattr(self, name), bool):
+                raise SpecError(f"vision_config.{name}: expected true or false")
+        for name, limit in (
+            ("hidden_size", MAX_DIM),
+            ("intermediate_size", MAX_DIM),
+            ("num_hidden_layers", MAX_LAYERS),
+            ("patch_size", MAX_IMAGE_SIZE),
+            ("image_size", MAX_IMAGE_SIZE),
+            ("num_channels", MAX_CHANNELS),
+            ("projector_parameters", MAX_PARAMETERS),
+        ):
+            if getattr(self, name) > limit:
+                raise SpecError(f"vision_config.{name}: {getattr(self, name)} is over {limit}")
 
 
 @dataclass(frozen=True)
@@ -224,6 +243,10 @@ class ModelSpec:
             _positive("num_parameters", self.num_parameters)
             if self.num_parameters > MAX_PARAMETERS:
                 raise SpecError(f"num_parameters: {self.num_parameters} is over {MAX_PARAMETERS}")
+        for name in ("sliding_window", "attention_chunk_size"):
+            window = getattr(self, name)
+            if window is not None and window > MAX_CONTEXT:
+                raise SpecError(f"{name}: {window} is over {MAX_CONTEXT}")
         if self.torch_dtype.lower() not in (
             "bfloat16",
             "float16",
@@ -233,6 +256,16 @@ class ModelSpec:
             "fp32",
         ):
             raise SpecError(f"torch_dtype: {self.torch_dtype!r} is not float32/float16/bfloat16")
+        # Each size is bounded above; their products are bounded here, once, so that no later
+        # stage meets a weight size beyond int64 (e.g. 100,000 experts of a 10^6-wide MLP).
+        from calculators.params import parameter_breakdown  # params imports this module
+
+        derived = parameter_breakdown(self).derived_total
+        if derived > MAX_PARAMETERS:
+            raise SpecError(
+                f"architecture: {derived:.3g} parameters derived from the sizes is over "
+                f"{MAX_PARAMETERS:.0e} (a product of the layer sizes is too large)"
+            )
 
     @property
     def is_mla(self) -> bool:

@@ -14,23 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final
 
+from dashboard.bounds import CONTEXT_STEPS as CONTEXT_STEPS
+from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS, listed
+
 MAX_PARAM_LEN: Final[int] = 400
 MAX_GPUS: Final[int] = 6
 MAX_PINS: Final[int] = 4
-CONTEXT_STEPS: Final[tuple[int, ...]] = (
-    512,
-    1024,
-    2048,
-    4096,
-    8192,
-    16384,
-    32768,
-    65536,
-    131072,
-    262144,
-    524288,
-    1048576,
-)
 METHOD_IDS: Final[tuple[str, ...]] = ("article", "vllm", "sglang", "llamacpp")
 SOURCES: Final[tuple[str, ...]] = ("preset", "custom", "upload")
 UNITS: Final[tuple[str, ...]] = ("GiB", "GB")
@@ -138,37 +127,21 @@ def _pins(text: str) -> tuple[str, ...]:
     return items
 
 
+ENGINE_VERSIONS: Final[tuple[str, ...]] = ("0.6", "0.19", "0.21")
+
+# Numeric fields take their ranges from dashboard.bounds, the widgets' own ranges.
 PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "src": _choice(SOURCES),
     "model": _ident,
     "weights": _ident,
     "kv": _ident,
-    "ctx": _int(128, 10_485_760),
-    "conc": _int(1, 4096),
-    "batch": _int(1, 64),
-    "avg": _int(1, 10_485_760),
-    "alpha": _float(0.0, 1.0),
     "method": _choice(METHOD_IDS),
     "gpus": _id_list,
-    "tp": _int(1, 64),
-    "pp": _int(1, 64),
-    "dp": _int(1, 1024),
     "unit": _choice(UNITS),
-    "util": _float(0.05, 1.0),
-    "mnbt": _int(16, 1_048_576),
-    "mns": _int(1, 8192),
-    "ev": _choice(("0.6", "0.19", "0.21")),
-    "mfs": _float(0.0, 0.99),
-    "ubatch": _int(1, 65536),
-    "fa": _int(0, 1),
-    "c_params_b": _float(0.001, 10_000.0),
-    "c_layers": _int(1, 1000),
-    "c_hidden": _int(16, 262_144),
-    "c_heads": _int(1, 4096),
-    "c_kv_heads": _int(1, 4096),
-    "c_head_dim": _int(8, 4096),
-    "c_vocab": _int(0, 2_000_000),
+    "ev": _choice(ENGINE_VERSIONS),
     "pins": _pins,
+    **{name: _int(b.lo, b.hi) for name, b in INT_BOUNDS.items()},
+    **{name: _float(b.lo, b.hi) for name, b in FLOAT_BOUNDS.items()},
 }
 
 
@@ -178,14 +151,27 @@ def _short(text: str) -> str:
 
 
 def decode(params: Mapping[str, str | list[str]]) -> tuple[ViewState, list[str]]:
-    """State from URL query parameters; notices for everything ignored or replaced."""
+    """State from URL query parameters; notices for everything ignored or replaced.
+
+    A parameter given more than once (``?conc=8&conc=4096``) takes its first value, with a
+    notice when the copies differ; unknown parameters are reported in one grouped notice.
+    """
     values: dict[str, Any] = {}
     notices: list[str] = []
+    unknown: list[str] = []
     for key, raw in params.items():
-        text = raw[-1] if isinstance(raw, list) else raw
         if key not in PARSERS:
-            notices.append(f"URL parameter {_short(key)} is not known and was ignored.")
+            unknown.append(_short(key))
             continue
+        copies = [raw] if not isinstance(raw, list) else raw
+        if not copies:
+            continue
+        text = copies[0]
+        if len(copies) > 1 and any(c != text for c in copies[1:]):
+            notices.append(
+                f"URL parameter {key!r} is given {len(copies)} times with different values; "
+                f"using the first, {_short(text) if isinstance(text, str) else '?'}."
+            )
         if not isinstance(text, str) or len(text) > MAX_PARAM_LEN:
             notices.append(f"URL parameter {key!r} is too long; using the default.")
             continue
@@ -196,6 +182,12 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[ViewState, list[str]]
             notices.append(
                 f"URL parameter {key!r} = {_short(text)} {e}; using the default {default!r}."
             )
+    if unknown:
+        notices.insert(
+            0,
+            f"URL parameter{'s' if len(unknown) > 1 else ''} {listed(unknown)} "
+            f"{'are' if len(unknown) > 1 else 'is'} not known and {'were' if len(unknown) > 1 else 'was'} ignored.",
+        )
     state = replace(DEFAULT_STATE, **values)
     if state.avg > state.ctx:
         notices.append(

@@ -25,13 +25,15 @@ from calculators import (
     ModelSpec,
     SpecError,
     Workload,
+    declared_parameter_problem,
     estimate,
     kv_dtype,
     parameter_breakdown,
     parse_config_json,
     weight_format,
 )
-from dashboard.state import DEFAULT_STATE, ViewState
+from dashboard.bounds import MAX_TOTAL_GPUS, listed
+from dashboard.state import DEFAULT_STATE, ViewState, unpin
 from presets import GPUPreset, PresetCatalog
 
 MAX_SWEEP_POINTS = 160  # points on the concurrency line: smooth, and a small figure payload
@@ -90,7 +92,7 @@ class MethodRow:
 
     method: str
     label: str
-    per_gpu: tuple[float, ...]  # max concurrency at the full context, per selected GPU
+    per_gpu: tuple[float, ...]  # whole requests at the full context over all replicas, per GPU
     ranges: tuple[tuple[float, float] | None, ...]
 
 
@@ -201,8 +203,11 @@ def check_ids(state: ViewState, catalog: PresetCatalog) -> tuple[ViewState, list
     return state, notices
 
 
-def _sanitise(state: ViewState, model: ModelSpec) -> tuple[ViewState, list[str]]:
-    """Settings that must fit the resolved model: TP dividing the heads, PP within the layers."""
+def check_settings(state: ViewState, model: ModelSpec) -> tuple[ViewState, list[str]]:
+    """Cross-field limits, all in one place: settings that must fit each other and the resolved
+    model. TP dividing the heads, PP within the layers, llama.cpp's GPUs within the layers,
+    TP x PP x replicas within the GPU limit, the average length within the context; a context
+    beyond the model's native maximum is kept, with a notice."""
     notices: list[str] = []
     if model.num_attention_heads % state.tp:
         notices.append(
@@ -211,10 +216,32 @@ def _sanitise(state: ViewState, model: ModelSpec) -> tuple[ViewState, list[str]]
         )
         state = replace(state, tp=1)
     if state.pp > model.num_hidden_layers:
-        notices.append(f"Pipeline parallel {state.pp} is more than the layers; using 1.")
+        notices.append(
+            f"Pipeline parallel {state.pp} is more than the model's {model.num_hidden_layers} "
+            "layers; using 1."
+        )
         state = replace(state, pp=1)
+    if state.method == "llamacpp" and state.tp * state.pp > model.num_hidden_layers:
+        notices.append(
+            f"llama.cpp splits layers over its GPUs: {state.tp * state.pp} GPUs for "
+            f"{model.num_hidden_layers} layers is too many; using TP 1 × PP 1."
+        )
+        state = replace(state, tp=1, pp=1)
+    if state.tp * state.pp * state.dp > MAX_TOTAL_GPUS:
+        dp = max(1, MAX_TOTAL_GPUS // (state.tp * state.pp))
+        notices.append(
+            f"TP {state.tp} × PP {state.pp} × {state.dp} replicas is "
+            f"{state.tp * state.pp * state.dp:,} GPUs, over {MAX_TOTAL_GPUS:,}; using {dp} replicas."
+        )
+        state = replace(state, dp=dp)
     if state.avg > state.ctx:
         state = replace(state, avg=state.ctx)
+    if state.ctx > model.max_position_embeddings:
+        notices.append(
+            f"Context {state.ctx:,} tokens is beyond the model's native maximum of "
+            f"{model.max_position_embeddings:,} (max_position_embeddings): the figures are for "
+            "the length asked, which the model was not trained for."
+        )
     return state, notices
 
 
@@ -240,6 +267,7 @@ def _method_rows(
     workload: Workload,
     tp: int,
     pp: int,
+    dp: int,
     gpus: tuple[GPUSpec, ...],
     key: ViewState,
 ) -> tuple[MethodRow, ...]:
@@ -255,7 +283,7 @@ def _method_rows(
                     model,
                     fmt_id,
                     workload,
-                    Deployment(tp, pp, gpu=gpu),
+                    Deployment(tp, pp, dp, gpu=gpu),
                     settings_for(key, mid),
                     mid,
                 )
@@ -265,7 +293,7 @@ def _method_rows(
                 continue
             cap = e.capacity
             assert cap is not None
-            caps.append(cap.max_concurrency * cap.replicas)
+            caps.append(float(cap.max_concurrent_requests))  # as the fit table counts them
             rngs.append(e.max_concurrency_range())
         rows.append(MethodRow(mid, m.label, tuple(caps), tuple(rngs)))
     return tuple(rows)
@@ -287,12 +315,30 @@ def settings_for(state: ViewState, method: str | None = None) -> EngineSettings:
 
 
 def build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | None = None) -> View:
-    """Compute everything the dashboard shows for ``state``."""
+    """Compute everything the dashboard shows for ``state``.
+
+    A configuration the calculators refuse (e.g. a model entered by hand at every widget's
+    maximum needs more than 1 EiB per GPU) is reported in a notice and the default preset is
+    shown instead: never a traceback.
+    """
+    try:
+        return _build_view(state, catalog, uploaded)
+    except SpecError as e:
+        fallback = replace(DEFAULT_STATE, gpus=state.gpus, unit=state.unit, pins=state.pins)
+        view = _build_view(fallback, catalog, None)
+        notice = f"This configuration cannot be estimated: {e}. Showing the default preset."
+        return replace(view, notices=(notice, *view.notices))
+
+
+def _build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | None) -> View:
     state, notices = check_ids(state, catalog)
     state, model, label, more = resolve_model(state, catalog, uploaded)
     notices.extend(more)
-    state, more = _sanitise(state, model)
+    state, more = check_settings(state, model)
     notices.extend(more)
+    declared = declared_parameter_problem(model)
+    if declared:
+        notices.append(declared)
     fmt = weight_format(state.weights)
     kv = kv_dtype(state.kv, model.torch_dtype)
     workload = Workload(
@@ -316,19 +362,21 @@ def build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | N
         )
     # Show the chosen concurrency and every GPU's crossing, with a margin: the thresholds stay
     # readable instead of being squashed under a line that runs far past all of them.
+    shown = fits[0].estimate if fits else base
     top = max([state.conc * 1.5, 16.0] + [min(4096.0, f.crossing * 1.3) for f in fits])
-    top = int(min(4096, top))
+    top = int(min(4096, top, shown.max_sweep_concurrency()))  # totals stay within MAX_BYTES
     step = max(1, -(-top // MAX_SWEEP_POINTS))
     cs = np.unique(np.concatenate([np.arange(1, top + 1, step), [top, state.conc]])).astype(
         np.int64
     )
-    sweep = (fits[0].estimate if fits else base).concurrency_sweep(cs)
+    sweep = shown.concurrency_sweep(cs)
     rows = _method_rows(
         model,
         fmt.id,
         replace(workload, concurrency=1),
         state.tp,
         state.pp,
+        state.dp,
         tuple(catalog.gpus[g].spec for g in state.gpus),
         _settings_key(state),
     )
@@ -346,6 +394,24 @@ def build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | N
         sweep=sweep,
         notices=tuple(notices),
     )
+
+
+def pinned_view(token: str, base: ViewState, catalog: PresetCatalog) -> tuple[View | None, str]:
+    """A pinned scenario's view, validated like the URL; the text names what was replaced or
+    why it cannot be shown (empty when the pin is shown as it was made)."""
+    try:
+        pinned = unpin(token, base)
+    except ValueError as e:
+        return None, f"cannot be shown: {e}"
+    unknown_gpus = [g[:40] for g in pinned.gpus if g not in catalog.gpus]
+    if pinned.model not in catalog.models:
+        return None, f"cannot be shown: model preset {pinned.model[:60]!r} is not known"
+    view = build_view(pinned, catalog)
+    problems = list(view.notices)
+    if unknown_gpus:
+        problems = [p for p in problems if not p.startswith("Unknown GPU preset")]
+        problems.append(f"GPU {listed(unknown_gpus)} is not known, shown without a GPU")
+    return view, "; ".join(p.rstrip(".") for p in problems)
 
 
 def parameters_text(model: ModelSpec) -> str:

@@ -34,6 +34,7 @@ PINNED_API = sorted(
         "article_activation_bytes",
         "article_kv_bytes",
         "article_weights_bytes",
+        "declared_parameter_problem",
         "estimate",
         "format_bytes",
         "from_unit",

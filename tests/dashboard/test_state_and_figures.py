@@ -7,6 +7,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS
 from dashboard.figures import COLORS, concurrency_figure, png_filename
 from dashboard.state import DEFAULT_STATE, ViewState, decode, encode, pin_token, unpin
 from dashboard.view import build_view
@@ -17,9 +18,9 @@ CAT = load_catalog()
 
 @settings(max_examples=200, deadline=None)
 @given(
-    conc=st.integers(1, 4096),
-    ctx=st.integers(128, 1_000_000),
-    alpha=st.floats(0, 1, allow_nan=False),
+    conc=st.integers(INT_BOUNDS["conc"].lo, INT_BOUNDS["conc"].hi),
+    ctx=st.integers(INT_BOUNDS["ctx"].lo, INT_BOUNDS["ctx"].hi),
+    alpha=st.floats(FLOAT_BOUNDS["alpha"].lo, FLOAT_BOUNDS["alpha"].hi, allow_nan=False),
     unit=st.sampled_from(["GiB", "GB"]),
     method=st.sampled_from(["article", "vllm", "sglang", "llamacpp"]),
     gpus=st.lists(st.sampled_from(sorted(CAT.gpus)), max_size=6, unique=True),

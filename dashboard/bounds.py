@@ -1,0 +1,101 @@
+"""The dashboard's input bounds, defined once: the URL codec, the pins and the widgets read them.
+
+A value the codec accepts is one the widget bound to it accepts (Streamlit raises
+``StreamlitAPIException`` for a session value outside a widget's range, which leaves the page
+empty), so every numeric field of the view state has exactly one range here. Pure: no Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class IntBound:
+    """Whole numbers ``lo..hi`` (inclusive); ``step`` is the widget's increment."""
+
+    lo: int
+    hi: int
+    step: int = 1
+
+    def contains(self, value: int) -> bool:
+        return self.lo <= value <= self.hi
+
+
+@dataclass(frozen=True)
+class FloatBound:
+    """Finite numbers ``lo..hi`` (inclusive); ``step`` is the widget's increment."""
+
+    lo: float
+    hi: float
+    step: float
+
+    def contains(self, value: float) -> bool:
+        return self.lo <= value <= self.hi
+
+
+# Context length: the select-slider offers these steps (capped at the model's native maximum)
+# plus the current value, so any whole number in CTX is drawable.
+CONTEXT_STEPS: Final[tuple[int, ...]] = (
+    512,
+    1024,
+    2048,
+    4096,
+    8192,
+    16384,
+    32768,
+    65536,
+    131072,
+    262144,
+    524288,
+    1048576,
+)
+
+INT_BOUNDS: Final[dict[str, IntBound]] = {
+    "ctx": IntBound(128, 10_485_760),
+    "conc": IntBound(1, 1024),
+    "batch": IntBound(1, 64),
+    "avg": IntBound(1, 10_485_760),  # and at most ctx (a cross-field limit, see view)
+    "tp": IntBound(1, 64),
+    "pp": IntBound(1, 64),
+    "dp": IntBound(1, 1024),
+    "mnbt": IntBound(16, 1_048_576, 1024),
+    "mns": IntBound(1, 8192, 64),
+    "ubatch": IntBound(1, 65536, 128),
+    "fa": IntBound(0, 1),
+    "c_layers": IntBound(1, 1000),
+    "c_hidden": IntBound(16, 262_144, 256),
+    "c_heads": IntBound(1, 4096),
+    "c_kv_heads": IntBound(1, 4096),
+    "c_head_dim": IntBound(8, 4096),
+    "c_vocab": IntBound(0, 2_000_000, 1000),
+}
+
+FLOAT_BOUNDS: Final[dict[str, FloatBound]] = {
+    "alpha": FloatBound(0.0, 0.5, 0.01),  # the article's α: 0.10-0.20 typical
+    "util": FloatBound(0.5, 1.0, 0.01),  # vLLM gpu_memory_utilization
+    "mfs": FloatBound(0.0, 0.99, 0.01),  # SGLang mem_fraction_static; 0 = SGLang's default
+    "c_params_b": FloatBound(0.001, 10_000.0, 0.5),  # billions of parameters
+}
+
+# Cross-field limits (checked with the model in dashboard.view.check_settings).
+MAX_TOTAL_GPUS: Final[int] = 100_000  # TP x PP x replicas; calculators.spec.Deployment's limit
+
+# Notices: at most this many boxes; the rest are summarised in one line.
+MAX_NOTICES: Final[int] = 6
+MAX_LISTED: Final[int] = 5  # names listed in one grouped notice ("a, b, c, ... and 994 more")
+
+
+def cap_notices(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
+    """At most ``limit`` notices, the last one saying how many more were left out."""
+    if len(notices) <= limit:
+        return notices
+    rest = len(notices) - (limit - 1)
+    return [*notices[: limit - 1], f"... and {rest} more notices about this view."]
+
+
+def listed(names: list[str], limit: int = MAX_LISTED) -> str:
+    """'a, b, c' or 'a, b, c, d, e and 994 more'."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
