@@ -12,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from calculators import format_bytes
+from dashboard.bounds import cap_notices
 from dashboard.figures import breakdown_figure, concurrency_figure, plotly_config
 from dashboard.formulas import formulas_markdown
 from dashboard.pins import pin_controls, scenarios
@@ -46,10 +47,10 @@ def main() -> None:
         "requests fit. Sizes in GiB (2^30 bytes) unless GB (10^9) is chosen. "
         "The address bar holds this whole view: copy it to share."
     )
-    for notice in [*st.session_state.get(KEY_NOTICES, []), *view.notices]:
+    for notice in cap_notices([*st.session_state.get(KEY_NOTICES, []), *view.notices]):
         st.warning(md_escape(notice))
-    for err in cat.errors:
-        st.error(f"Preset problem: {md_escape(err)}")
+    for err in cap_notices([f"Preset problem: {e}" for e in cat.errors]):
+        st.error(md_escape(err))
     st.session_state[KEY_NOTICES] = []
 
     st.subheader(md_escape(view.model_label))
@@ -90,7 +91,7 @@ def main() -> None:
     st.markdown("#### Compare scenarios")
     pin_controls(view.state)
     scen, problems = scenarios(view, cat)
-    for p in problems:
+    for p in cap_notices(problems):
         st.warning(md_escape(p))
     gpu_text = view.fits[0].gpu.name if view.fits else "no GPU selected"
     fig = breakdown_figure(  # specs are validated by the tests; the live path skips it (~5 ms)

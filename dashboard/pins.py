@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from calculators import SpecError
 from dashboard.figures import Scenario
 from dashboard.session import WIDGET_KEYS
-from dashboard.state import MAX_PINS, ViewState, pin_token, unpin
-from dashboard.view import View, build_view
+from dashboard.state import MAX_PINS, ViewState, pin_token
+from dashboard.view import View, pinned_view
 from presets import PresetCatalog
 
 
@@ -40,11 +39,10 @@ def scenarios(view: View, cat: PresetCatalog) -> tuple[list[Scenario], list[str]
     ]
     problems: list[str] = []
     for i, token in enumerate(s.pins, start=1):
-        try:
-            pinned_state = unpin(token, s)
-            pv = build_view(pinned_state, cat)
-        except (ValueError, SpecError) as e:
-            problems.append(f"Pinned scenario {i} cannot be shown: {e}")
+        pv, problem = pinned_view(token, s, cat)  # validated like the URL
+        if problem:
+            problems.append(f"Pinned scenario {i}: {problem}.")
+        if pv is None:
             continue
         gpu = pv.fits[0].gpu.name if pv.fits else "no GPU"
         tp = pv.state.tp * pv.state.pp

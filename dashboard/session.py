@@ -35,7 +35,8 @@ def md_escape(text: str) -> str:
 def init_session(cat: PresetCatalog) -> None:
     if st.session_state.get(KEY_INITIALISED):
         return
-    state, notices = decode(st.query_params.to_dict())
+    # every copy of a repeated parameter, so that decode can say which one it takes
+    state, notices = decode({k: st.query_params.get_all(k) for k in st.query_params})
     state, more = check_ids(state, cat)  # widgets need ids that exist among their options
     notices.extend(more)
     for name, key in WIDGET_KEYS.items():

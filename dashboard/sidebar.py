@@ -3,9 +3,13 @@ session keys of :mod:`dashboard.session`. Returns the uploaded model, if any."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from calculators import KV_DTYPES, MAX_CONFIG_BYTES, METHODS, WEIGHT_FORMATS, ModelSpec
+from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS
 from dashboard.session import KEY_UPLOAD, WIDGET_KEYS, catalog, md_escape
 from dashboard.state import CONTEXT_STEPS, MAX_GPUS
 from dashboard.view import read_uploaded_config
@@ -28,6 +32,22 @@ def on_model_change() -> None:
     st.session_state[WIDGET_KEYS["c_kv_heads"]] = spec.num_key_value_heads
     st.session_state[WIDGET_KEYS["c_head_dim"]] = spec.effective_head_dim
     st.session_state[WIDGET_KEYS["c_vocab"]] = spec.vocab_size
+
+
+# Numeric widgets take their range and step from dashboard.bounds, as the URL codec does.
+def int_input(where: DeltaGenerator, label: str, name: str, **kw: Any) -> None:
+    b = INT_BOUNDS[name]
+    where.number_input(label, b.lo, b.hi, key=WIDGET_KEYS[name], step=b.step, **kw)
+
+
+def float_input(where: DeltaGenerator, label: str, name: str, **kw: Any) -> None:
+    b = FLOAT_BOUNDS[name]
+    where.number_input(label, b.lo, b.hi, key=WIDGET_KEYS[name], step=b.step, **kw)
+
+
+def float_slider(where: DeltaGenerator, label: str, name: str, **kw: Any) -> None:
+    b = FLOAT_BOUNDS[name]
+    where.slider(label, b.lo, b.hi, key=WIDGET_KEYS[name], step=b.step, **kw)
 
 
 def sidebar(cat: PresetCatalog) -> ModelSpec | None:
@@ -68,16 +88,14 @@ def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
             format_func=lambda i: f"{cat.models[i].family} · {cat.models[i].name}",
         )
     elif src == "custom":
-        sb.number_input(
-            "Parameters (billions)", 0.001, 10_000.0, key=k["c_params_b"], step=0.5, format="%.3f"
-        )
+        float_input(sb, "Parameters (billions)", "c_params_b", format="%.3f")
         c1, c2 = sb.columns(2)
-        c1.number_input("Layers", 1, 1000, key=k["c_layers"])
-        c2.number_input("Hidden size", 16, 262_144, key=k["c_hidden"], step=256)
-        c1.number_input("Attention heads", 1, 4096, key=k["c_heads"])
-        c2.number_input("KV heads", 1, 4096, key=k["c_kv_heads"])
-        c1.number_input("Head dim", 8, 4096, key=k["c_head_dim"])
-        c2.number_input("Vocabulary", 0, 2_000_000, key=k["c_vocab"], step=1000)
+        int_input(c1, "Layers", "c_layers")
+        int_input(c2, "Hidden size", "c_hidden")
+        int_input(c1, "Attention heads", "c_heads")
+        int_input(c2, "KV heads", "c_kv_heads")
+        int_input(c1, "Head dim", "c_head_dim")
+        int_input(c2, "Vocabulary", "c_vocab")
     else:
         file = sb.file_uploader(
             "Hugging Face config.json",
@@ -128,22 +146,17 @@ def workload_inputs(cat: PresetCatalog) -> None:
         format_func=lambda v: f"{v:,}",
         help=f"Native maximum of this model: {native:,} tokens.",
     )
-    sb.slider("Concurrent requests", 1, 1024, key=k["conc"])
+    b = INT_BOUNDS["conc"]
+    sb.slider("Concurrent requests", b.lo, b.hi, key=k["conc"], step=b.step)
     c1, c2 = sb.columns(2)
-    c1.number_input(
-        "Batch per request",
-        1,
-        64,
-        key=k["batch"],
-        help="The article's batch: sequences per request.",
-    )
+    int_input(c1, "Batch per request", "batch", help="The article's batch: sequences per request.")
     ctx = st.session_state[k["ctx"]]
     if st.session_state[k["avg"]] > ctx:
         st.session_state[k["avg"]] = ctx
     c2.number_input(
         "Avg. tokens/request",
-        1,
-        ctx,
+        INT_BOUNDS["avg"].lo,
+        min(ctx, INT_BOUNDS["avg"].hi),
         key=k["avg"],
         help="Prompt + output tokens a request really holds; paged engines (vLLM, SGLang) reserve only these.",
     )
@@ -159,7 +172,7 @@ def method_inputs() -> None:
     )
     method = st.session_state[k["method"]]
     if method == "article":
-        sb.slider("Overhead α (article: 0.10–0.20)", 0.0, 0.5, key=k["alpha"], step=0.01)
+        float_slider(sb, "Overhead α (article: 0.10–0.20)", "alpha")
     elif method == "vllm":
         sb.select_slider(
             "vLLM version",
@@ -167,21 +180,15 @@ def method_inputs() -> None:
             key=k["ev"],
             help="0.6: V0 engine. 0.19: V1, CUDA graphs not subtracted. 0.21+: CUDA graphs subtracted, utilisation default 0.92.",
         )
-        sb.slider("gpu_memory_utilization", 0.5, 1.0, key=k["util"], step=0.01)
+        float_slider(sb, "gpu_memory_utilization", "util")
         c1, c2 = sb.columns(2)
-        c1.number_input("max_num_batched_tokens", 16, 1_048_576, key=k["mnbt"], step=1024)
-        c2.number_input("max_num_seqs", 1, 8192, key=k["mns"], step=64)
+        int_input(c1, "max_num_batched_tokens", "mnbt")
+        int_input(c2, "max_num_seqs", "mns")
     elif method == "sglang":
-        sb.slider(
-            "mem_fraction_static (0 = SGLang's default for the GPU)",
-            0.0,
-            0.99,
-            key=k["mfs"],
-            step=0.01,
-        )
+        float_slider(sb, "mem_fraction_static (0 = SGLang's default for the GPU)", "mfs")
     else:
         c1, c2 = sb.columns(2)
-        c1.number_input("n_ubatch", 1, 65536, key=k["ubatch"], step=128)
+        int_input(c1, "n_ubatch", "ubatch")
         c2.selectbox(
             "Flash attention", [1, 0], key=k["fa"], format_func=lambda v: "on" if v else "off"
         )
@@ -204,13 +211,12 @@ def gpu_inputs(cat: PresetCatalog) -> None:
         ),
     )
     c1, c2 = sb.columns(2)
-    c1.number_input("Tensor parallel (GPUs)", 1, 64, key=k["tp"])
-    c2.number_input("Pipeline stages", 1, 64, key=k["pp"])
-    sb.number_input(
+    int_input(c1, "Tensor parallel (GPUs)", "tp")
+    int_input(c2, "Pipeline stages", "pp")
+    int_input(
+        sb,
         "Replicas (data parallel)",
-        1,
-        1024,
-        key=k["dp"],
+        "dp",
         help="GPUs in all = TP × PP × replicas. Memory per GPU is the same; capacity multiplies.",
     )
     sb.radio(

@@ -25,7 +25,7 @@ from calculators import (
 from calculators.spec import MAX_BYTES
 from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS, MAX_NOTICES, cap_notices
 from dashboard.state import DEFAULT_STATE, decode, pin_token
-from dashboard.ui import breakdown_table, methods_table
+from dashboard.tables import breakdown_table, methods_table
 from dashboard.view import build_view, pinned_view
 from presets import load_catalog
 
