@@ -13,6 +13,7 @@ Where things are:
 * ``overhead``     α × weights
 * ``estimate``     MemoryBreakdown, Capacity, sweeps and solvers
 * ``methods``      the article's method and engine-faithful methods behind one interface
+* ``planning``     the questions backwards: longest context, smallest setup, best format
 """
 
 from __future__ import annotations
@@ -32,6 +33,21 @@ from calculators.kv_cache import article_kv_bytes, kv_cache_bytes, kv_layout
 from calculators.methods import METHODS, EngineSettings, get_method
 from calculators.overhead import ARTICLE_OVERHEAD_DEFAULT, ARTICLE_OVERHEAD_RANGE, overhead_bytes
 from calculators.params import ParameterBreakdown, declared_parameter_problem, parameter_breakdown
+from calculators.planning import (
+    GPUS_PER_NODE,
+    ContextFit,
+    FormatLadder,
+    FormatStep,
+    GPUPlan,
+    Plan,
+    ReplicaOption,
+    Setup,
+    Target,
+    format_ladder,
+    longest_context,
+    plan,
+    valid_tensor_parallel_sizes,
+)
 from calculators.spec import Deployment, GPUSpec, ModelSpec, SpecError, VisionSpec, Workload
 from calculators.units import (
     BYTES_PER_GB,
@@ -69,6 +85,7 @@ __all__ = [
     "BYTES_PER_GB",
     "BYTES_PER_GIB",
     "COMPONENTS",
+    "GPUS_PER_NODE",
     "KV_DTYPES",
     "MAX_CONFIG_BYTES",
     "METHODS",
@@ -76,15 +93,23 @@ __all__ = [
     "UNIT_CONVENTION",
     "WEIGHT_FORMATS",
     "Capacity",
+    "ContextFit",
     "Deployment",
     "EngineSettings",
     "Estimate",
+    "FormatLadder",
+    "FormatStep",
+    "GPUPlan",
     "GPUSpec",
     "KVDtype",
     "MemoryBreakdown",
     "ModelSpec",
     "ParameterBreakdown",
+    "Plan",
+    "ReplicaOption",
+    "Setup",
     "SpecError",
+    "Target",
     "VisionSpec",
     "WeightFormat",
     "Workload",
@@ -94,16 +119,20 @@ __all__ = [
     "declared_parameter_problem",
     "estimate",
     "format_bytes",
+    "format_ladder",
     "from_unit",
     "get_method",
     "kv_cache_bytes",
     "kv_dtype",
     "kv_layout",
+    "longest_context",
     "model_from_config",
     "overhead_bytes",
     "parameter_breakdown",
     "parse_config_json",
+    "plan",
     "to_unit",
+    "valid_tensor_parallel_sizes",
     "weight_format",
     "weight_groups",
     "weights_bytes",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m calculators estimate|formats|models|gpus [--json]``.
+"""Command line: ``python -m calculators estimate|plan|formats|models|gpus [--json]``.
 
 This is the edge of the package: it reads files (a config.json, preset YAML through the
 ``presets`` package, imported only here) and prints JSON or text. Bad arguments exit with status 2
@@ -35,6 +35,7 @@ from calculators import (
     parse_config_json,
 )
 from calculators.config import MAX_CONFIG_BYTES
+from calculators.planning import GPUS_PER_NODE, Target, format_ladder, longest_context, plan
 from calculators.units import BYTES_PER_GIB
 
 MAX_ARG_LEN = 500
@@ -107,21 +108,16 @@ def _params_arg(value: str) -> int:
     return round(n)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="python -m calculators", description="LLM serving memory planner (bytes, GiB = 2^30)."
-    )
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    e = sub.add_parser("estimate", help="memory per GPU and capacity for one configuration")
-    e.add_argument("--json", action="store_true", help="print JSON (integers in bytes)")
-    e.add_argument(
+def _add_common_args(p: argparse.ArgumentParser) -> None:
+    """Model, workload, method and engine settings: shared by ``estimate`` and ``plan``."""
+    p.add_argument("--json", action="store_true", help="print JSON (integers in bytes)")
+    p.add_argument(
         "--method",
         default="article",
         choices=sorted(METHODS),
         help="estimation method (default: article)",
     )
-    src = e.add_argument_group(
+    src = p.add_argument_group(
         "model (one of --config, --model, or --params with the architecture)"
     )
     src.add_argument("--config", type=_text_arg, help="path to a Hugging Face config.json")
@@ -139,45 +135,34 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["float16", "bfloat16", "float32"],
         help="compute dtype of a hand-entered model",
     )
-    e.add_argument(
+    p.add_argument(
         "--weights", default=None, type=_text_arg, help="weight format id (see `formats`)"
     )
-    e.add_argument(
+    p.add_argument(
         "--kv-dtype", default="auto", type=_text_arg, help=f"auto or one of {', '.join(KV_DTYPES)}"
     )
-    e.add_argument(
+    p.add_argument(
         "--context",
         type=_int_arg(1, 100_000_000),
         default=8192,
         help="tokens per request (max_model_len)",
     )
-    e.add_argument(
+    p.add_argument(
         "--avg-tokens",
         type=_int_arg(1, 100_000_000),
         help="average prompt+output tokens per request",
     )
-    e.add_argument("--concurrency", type=_int_arg(1, 10_000_000), default=1)
-    e.add_argument(
+    p.add_argument("--concurrency", type=_int_arg(1, 10_000_000), default=1)
+    p.add_argument(
         "--batch", type=_int_arg(1, 10_000_000), default=1, help="the article's batch per request"
     )
-    e.add_argument(
+    p.add_argument(
         "--overhead-fraction",
         type=_float_arg(0.0, 1.0),
         default=0.15,
         help="article's α (0.10-0.20)",
     )
-    e.add_argument("--tp", type=_int_arg(1, 4096), default=None, help="tensor-parallel size")
-    e.add_argument("--pp", type=_int_arg(1, 4096), default=1, help="pipeline-parallel size")
-    e.add_argument("--gpu", type=_text_arg, help="a GPU preset id (see `gpus`)")
-    e.add_argument(
-        "--gpu-memory-gib",
-        type=_float_arg(0.0625, 1_048_576.0),
-        help="GPU memory in GiB instead of a preset",
-    )
-    e.add_argument(
-        "--gpus", type=_int_arg(1, 100_000), help="GPUs in total (replicas = gpus / (tp x pp))"
-    )
-    eng = e.add_argument_group("engine settings (vllm, sglang, llamacpp methods)")
+    eng = p.add_argument_group("engine settings (vllm, sglang, llamacpp methods)")
     eng.add_argument("--engine-version", type=_text_arg)
     eng.add_argument("--gpu-memory-utilization", type=_float_arg(0.01, 1.0))
     eng.add_argument("--max-num-batched-tokens", type=_int_arg(1, 10_000_000))
@@ -191,7 +176,59 @@ def build_parser() -> argparse.ArgumentParser:
     eng.add_argument(
         "--flash-attn", choices=["on", "off"], default="on", help="llama.cpp flash attention"
     )
-    e.add_argument("--presets", type=_text_arg, help="directory of extra preset YAML files")
+    p.add_argument("--presets", type=_text_arg, help="directory of extra preset YAML files")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m calculators", description="LLM serving memory planner (bytes, GiB = 2^30)."
+    )
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    e = sub.add_parser("estimate", help="memory per GPU and capacity for one configuration")
+    _add_common_args(e)
+    e.add_argument("--tp", type=_int_arg(1, 4096), default=None, help="tensor-parallel size")
+    e.add_argument("--pp", type=_int_arg(1, 4096), default=1, help="pipeline-parallel size")
+    e.add_argument("--gpu", type=_text_arg, help="a GPU preset id (see `gpus`)")
+    e.add_argument(
+        "--gpu-memory-gib",
+        type=_float_arg(0.0625, 1_048_576.0),
+        help="GPU memory in GiB instead of a preset",
+    )
+    e.add_argument(
+        "--gpus", type=_int_arg(1, 100_000), help="GPUs in total (replicas = gpus / (tp x pp))"
+    )
+    e.add_argument(
+        "--solve",
+        choices=["context", "format"],
+        help="context: the longest context at --concurrency on this setup; format: weight "
+        "formats and KV dtypes from the highest precision down, the best that holds the target",
+    )
+
+    pl = sub.add_parser(
+        "plan", help="the smallest TP x PP x replicas setup per GPU type for a target"
+    )
+    _add_common_args(pl)
+    pl.add_argument(
+        "--gpu",
+        type=_text_arg,
+        action="append",
+        help="a GPU preset id to plan for (repeat; default: every GPU preset)",
+    )
+    pl.add_argument(
+        "--price",
+        type=_price_arg,
+        action="append",
+        metavar="GPU=PRICE",
+        help="price per GPU-hour for a GPU preset, e.g. h100-sxm-80gb=2.50 (repeat); "
+        "overrides the preset's price_per_gpu_hour",
+    )
+    pl.add_argument(
+        "--max-tp",
+        type=_int_arg(1, 4096),
+        default=GPUS_PER_NODE,
+        help=f"largest tensor-parallel size (default {GPUS_PER_NODE}: one node)",
+    )
 
     f = sub.add_parser("formats", help="list weight formats and KV dtypes")
     f.add_argument("--json", action="store_true")
@@ -299,20 +336,50 @@ def _gpu(args: argparse.Namespace) -> GPUSpec | None:
     return None
 
 
-def cmd_estimate(args: argparse.Namespace) -> dict[str, Any]:
-    model, default_fmt = _model(args)
-    problem = declared_parameter_problem(model)
-    if problem:
-        print(f"warning: {problem}", file=sys.stderr)
-    fmt = args.weights or default_fmt
+def _fmt_id(args: argparse.Namespace, default_fmt: str) -> str:
+    fmt = str(args.weights or default_fmt)
     if fmt.lower() not in WEIGHT_FORMATS:
         raise UsageError(
             f"--weights: unknown format {fmt!r:.60}; choose one of {', '.join(WEIGHT_FORMATS)}"
         )
+    return fmt.lower()
+
+
+def _check_kv(args: argparse.Namespace, model: ModelSpec) -> None:
     try:
         kv_dtype(args.kv_dtype, model.torch_dtype)
     except ValueError as e:
         raise UsageError(f"--kv-dtype: {e}") from None
+
+
+def _settings(args: argparse.Namespace) -> EngineSettings:
+    return EngineSettings(
+        overhead_fraction=args.overhead_fraction,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        engine_version=args.engine_version,
+        max_num_batched_tokens=args.max_num_batched_tokens,
+        max_num_seqs=args.max_num_seqs,
+        block_size=args.block_size,
+        mem_fraction_static=args.mem_fraction_static,
+        parallel=args.parallel,
+        n_ubatch=args.n_ubatch,
+        flash_attention=args.flash_attn == "on",
+    )
+
+
+def _warn_declared(model: ModelSpec) -> None:
+    problem = declared_parameter_problem(model)
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+
+
+def _estimate_inputs(
+    args: argparse.Namespace,
+) -> tuple[ModelSpec, str, Workload, Deployment, EngineSettings]:
+    model, default_fmt = _model(args)
+    _warn_declared(model)
+    fmt = _fmt_id(args, default_fmt)
+    _check_kv(args, model)
     pp = args.pp
     tp = args.tp
     gpus = args.gpus
@@ -336,26 +403,173 @@ def cmd_estimate(args: argparse.Namespace) -> dict[str, Any]:
             kv_cache_dtype=args.kv_dtype,
             avg_tokens=args.avg_tokens,
         )
-        settings = EngineSettings(
-            overhead_fraction=args.overhead_fraction,
-            gpu_memory_utilization=args.gpu_memory_utilization,
-            engine_version=args.engine_version,
-            max_num_batched_tokens=args.max_num_batched_tokens,
-            max_num_seqs=args.max_num_seqs,
-            block_size=args.block_size,
-            mem_fraction_static=args.mem_fraction_static,
-            parallel=args.parallel,
-            n_ubatch=args.n_ubatch,
-            flash_attention=args.flash_attn == "on",
-        )
+        settings = _settings(args)
+    except (SpecError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    return model, fmt, workload, deployment, settings
+
+
+def cmd_estimate(args: argparse.Namespace) -> dict[str, Any]:
+    model, fmt, workload, deployment, settings = _estimate_inputs(args)
+    try:
         est = estimate(model, fmt, workload, deployment, settings, method=args.method)
         out = est.to_dict()
     except (SpecError, ValueError) as e:
         raise UsageError(str(e)) from None
     out["model"] = model.name
-    out["weights_format"] = fmt.lower()
+    out["weights_format"] = fmt
     out["kv_cache_dtype"] = kv_dtype(args.kv_dtype, model.torch_dtype).id
     return out
+
+
+def cmd_solve(args: argparse.Namespace) -> dict[str, Any]:
+    """``estimate --solve context|format``: the setup is given, the answer is solved for."""
+    model, fmt, workload, deployment, settings = _estimate_inputs(args)
+    if deployment.gpu is None:
+        raise UsageError(f"--solve {args.solve}: give --gpu or --gpu-memory-gib")
+    try:
+        if args.solve == "context":
+            fit = longest_context(
+                model,
+                fmt,
+                workload.concurrency,
+                deployment,
+                settings,
+                args.method,
+                workload.kv_cache_dtype,
+                workload.batch_size,
+            )
+            out: dict[str, Any] = fit.as_dict()
+        else:
+            target = Target(
+                concurrency=workload.concurrency,
+                context_len=workload.context_len,
+                avg_tokens=workload.avg_tokens,
+                kv_cache_dtype=workload.kv_cache_dtype,
+                batch_size=workload.batch_size,
+            )
+            out = format_ladder(model, target, deployment, settings, args.method).as_dict()
+    except (SpecError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    out["model"] = model.name
+    out["solve"] = args.solve
+    out["setup"] = {
+        "gpu": deployment.gpu.id,
+        "tensor_parallel_size": deployment.tensor_parallel_size,
+        "pipeline_parallel_size": deployment.pipeline_parallel_size,
+        "replicas": deployment.data_parallel_size,
+    }
+    if args.solve == "context":
+        out["weights_format"] = fmt
+        out["kv_cache_dtype"] = kv_dtype(args.kv_dtype, model.torch_dtype).id
+    return out
+
+
+def _price_arg(value: str) -> tuple[str, float]:
+    _text_arg(value)
+    gpu, sep, price = value.partition("=")
+    if not sep or not gpu.strip():
+        raise argparse.ArgumentTypeError(f"{value!r:.60} is not GPU=PRICE (e.g. h100-sxm-80gb=2.5)")
+    return gpu.strip(), _float_arg(0.0, 1_000_000.0)(price.strip())
+
+
+def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
+    model, default_fmt = _model(args)
+    _warn_declared(model)
+    fmt = _fmt_id(args, default_fmt)
+    _check_kv(args, model)
+    catalog = _catalog(args.presets)
+    ids = args.gpu or list(catalog.gpus)
+    unknown = [g for g in ids if g not in catalog.gpus]
+    if unknown:
+        raise UsageError(
+            f"--gpu: unknown preset {unknown[0]!r:.80}; see `python -m calculators gpus`"
+        )
+    prices: dict[str, float] = {
+        g.id: g.price_per_gpu_hour
+        for g in catalog.gpus.values()
+        if g.price_per_gpu_hour is not None
+    }
+    for gpu_id, price in args.price or []:
+        if gpu_id not in catalog.gpus:
+            raise UsageError(f"--price: unknown GPU preset {gpu_id!r:.80}")
+        prices[gpu_id] = price
+    try:
+        target = Target(
+            concurrency=args.concurrency,
+            context_len=args.context,
+            avg_tokens=args.avg_tokens,
+            kv_cache_dtype=args.kv_dtype,
+            batch_size=args.batch,
+        )
+        result = plan(
+            model,
+            fmt,
+            target,
+            [catalog.gpus[g].spec for g in dict.fromkeys(ids)],
+            _settings(args),
+            args.method,
+            prices,
+            args.max_tp,
+        )
+    except (SpecError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    return result.as_dict()
+
+
+def _print_plan_text(out: dict[str, Any]) -> None:
+    t = out["target"]
+    avg = f", {t['avg_tokens']:,} tokens on average" if t["avg_tokens"] else ""
+    print(
+        f"{out['model']}  weights {out['weights_format']}  KV {out['kv_cache_dtype']}  "
+        f"target {t['concurrency']:,} requests of {t['context_len']:,} tokens{avg}"
+    )
+    print(f"memory model: {out['memory_model']}")
+    print(
+        f"{'GPU':<24}{'TP':>4}{'PP':>4}{'replicas':>10}{'GPUs':>6}{'reached':>9}"
+        f"{'used/GPU':>13}{'headroom':>12}{'cost/h':>10}"
+    )
+    for s in out["setups"]:
+        cost = "" if s["cost_per_hour"] is None else f"{s['cost_per_hour']:.2f}"
+        print(
+            f"{s['gpu']:<24}{s['tensor_parallel_size']:>4}{s['pipeline_parallel_size']:>4}"
+            f"{s['replicas']:>10}{s['total_gpus']:>6}{s['concurrency_reached']:>9}"
+            f"{format_bytes(s['used_bytes_per_gpu']):>13}{format_bytes(s['headroom_bytes_per_gpu']):>12}"
+            f"{cost:>10}"
+        )
+    for g in out["not_possible"]:
+        print(f"{g['gpu']:<24}  not possible: {g['reason']}")
+
+
+def _print_solve_text(out: dict[str, Any]) -> None:
+    st = out["setup"]
+    print(
+        f"{out['model']} on {st['gpu']}  TP {st['tensor_parallel_size']}  "
+        f"PP {st['pipeline_parallel_size']}  replicas {st['replicas']}"
+    )
+    print(f"memory model: {out['memory_model']}")
+    if out["solve"] == "context":
+        line = (
+            f"longest context for {out['concurrency']:,} requests: "
+            f"{out['max_context_len']:,} tokens (limited by the {out['limited_by']})"
+        )
+        if out["llamacpp_n_ctx"]:
+            line += f"; llama.cpp -c {out['llamacpp_n_ctx']} --parallel {out['per_replica']}"
+        print(line)
+        return
+    best = out["best"]
+    print(
+        "best: none holds the target"
+        if best is None
+        else f"best: weights {best['weights_format']}, KV {best['kv_cache_dtype']}"
+    )
+    for s in out["steps"]:
+        print(
+            f"  {s['weights_format']:<14}{s['kv_cache_dtype']:<6}"
+            f"weights/GPU {format_bytes(s['weights_bytes_per_gpu']):>11}  "
+            f"reached {s['concurrency_reached']:>7,}  longest context {s['longest_context_at_target']:>9,}"
+            f"  {'holds' if s['holds_target'] else 'short'}"
+        )
 
 
 def cmd_formats() -> dict[str, Any]:
@@ -450,12 +664,24 @@ def _emit(data: object, as_json: bool, lines: list[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "estimate":
-            out: Any = cmd_estimate(args)
+        if args.command == "estimate" and args.solve:
+            out: Any = cmd_solve(args)
+            if args.json:
+                print(json.dumps(out, indent=2))
+            else:
+                _print_solve_text(out)
+        elif args.command == "estimate":
+            out = cmd_estimate(args)
             if args.json:
                 print(json.dumps(out, indent=2))
             else:
                 _print_estimate_text(out)
+        elif args.command == "plan":
+            out = cmd_plan(args)
+            if args.json:
+                print(json.dumps(out, indent=2))
+            else:
+                _print_plan_text(out)
         elif args.command == "formats":
             _emit(
                 cmd_formats(),

@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +47,7 @@ class KVLayout:
 
     groups: tuple[KVGroup, ...]
 
-    @property
+    @cached_property
     def bytes_per_token(self) -> int:
         """Bytes one token adds over all layers on this GPU, ignoring windows (full attention)."""
         return math.ceil(sum(g.num_layers * g.bits_per_token_per_layer for g in self.groups) / 8)
@@ -103,8 +103,13 @@ def kv_layout(
     model: ModelSpec, kv: KVDtype, tp: int = 1, layers: Iterable[int] | None = None
 ) -> KVLayout:
     """The KV layout of ``layers`` (default: all) of ``model`` on one tensor-parallel rank."""
+    key = range(model.num_hidden_layers) if layers is None else layers
+    return _kv_layout(model, kv, tp, key if isinstance(key, range) else tuple(key))
+
+
+@lru_cache(maxsize=4096)  # pure in frozen specs; the planner asks for the same layout per GPU type
+def _kv_layout(model: ModelSpec, kv: KVDtype, tp: int, idx: range | tuple[int, ...]) -> KVLayout:
     types = model.resolved_layer_types
-    idx = range(model.num_hidden_layers) if layers is None else layers
     counts: dict[int | None, int] = {}
     for i in idx:
         w = model.layer_window(types[i])

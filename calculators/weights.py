@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from calculators.formats import FP16_BITS, WeightFormat
 from calculators.params import ParameterBreakdown, parameter_breakdown
@@ -127,6 +128,7 @@ def pipeline_stages(num_layers: int, pp: int) -> tuple[range, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)  # pure in frozen specs; the planner asks for the same split per GPU type
 def weights_bytes_per_stage(
     model: ModelSpec, fmt: WeightFormat, tp: int = 1, pp: int = 1
 ) -> tuple[int, ...]:

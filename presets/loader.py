@@ -127,6 +127,8 @@ GPU_KEYS: Final[frozenset[str]] = frozenset(
         "usable_fraction",
         "source",
         "notes",
+        "price_per_gpu_hour",
+        "price_source",
     }
 )
 GPU_CATEGORIES: Final[tuple[str, ...]] = ("datacenter", "workstation", "consumer", "amd", "apple")
@@ -169,6 +171,8 @@ class GPUPreset:
     usable_fraction: float | None = None  # Apple unified memory: share the GPU may use
     notes: str = ""
     origin: str = "built-in"
+    price_per_gpu_hour: float | None = None  # user-given rental price (currency as the source)
+    price_source: str = ""  # where the price was read; required with a price
 
     @property
     def spec(self) -> GPUSpec:
@@ -384,6 +388,10 @@ def parse_gpu_entry(entry: Any, where: str, origin: str) -> GPUPreset:
         )
     bandwidth = _number(entry, "bandwidth_gb_s", where, 1.0, 1_000_000.0)
     assert bandwidth is not None
+    price = _number(entry, "price_per_gpu_hour", where, 0.0, 1_000_000.0, required=False)
+    price_source = _text(entry, "price_source", where, required=False, max_len=2000)
+    if price is not None and not price_source:
+        raise PresetError(f"{where}: price_source: required with price_per_gpu_hour")
     return GPUPreset(
         id=pid,
         name=_text(entry, "name", where, max_len=80),
@@ -399,6 +407,8 @@ def parse_gpu_entry(entry: Any, where: str, origin: str) -> GPUPreset:
         usable_fraction=frac,
         notes=_text(entry, "notes", where, required=False, max_len=2000),
         origin=origin,
+        price_per_gpu_hour=price,
+        price_source=price_source,
     )
 
 

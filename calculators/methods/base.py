@@ -68,7 +68,8 @@ class Method(Protocol):
 
 
 def check_parallelism(model: ModelSpec, deployment: Deployment) -> None:
-    """Reject splits the engines refuse: more pipeline stages than layers, TP not dividing heads."""
+    """Reject splits the engines refuse: more pipeline stages than layers, TP not dividing the
+    attention heads, KV heads neither split evenly nor replicated evenly."""
     pp, tp = deployment.pipeline_parallel_size, deployment.tensor_parallel_size
     if pp > model.num_hidden_layers:
         raise SpecError(f"pipeline_parallel_size: {pp} stages for {model.num_hidden_layers} layers")
@@ -76,4 +77,11 @@ def check_parallelism(model: ModelSpec, deployment: Deployment) -> None:
         raise SpecError(
             f"tensor_parallel_size: {tp} does not divide num_attention_heads "
             f"{model.num_attention_heads}"
+        )
+    kv = model.num_key_value_heads
+    if not model.is_mla and (kv % tp if tp < kv else tp % kv):
+        # vLLM QKVParallelLinear: KV heads split evenly over TP, or each replicated TP / kv times.
+        raise SpecError(
+            f"tensor_parallel_size: {tp} neither divides num_key_value_heads {kv} nor is a "
+            f"multiple of it"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 from typing import Final
 
 from calculators.formats import WeightFormat, dtype_bytes
@@ -40,6 +41,7 @@ def rope_cache_bytes(model: ModelSpec) -> int:
     return model.max_position_embeddings * rotary * dtype_bytes(model.torch_dtype)
 
 
+@lru_cache(maxsize=4096)  # pure in frozen specs; the planner asks for the same split per GPU type
 def engine_weights_per_stage(
     model: ModelSpec, fmt: WeightFormat, tp: int, pp: int
 ) -> tuple[int, ...]:

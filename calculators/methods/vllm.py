@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Final
 
 from calculators.estimate import ComponentRange, Estimate, StageCost
@@ -103,6 +104,7 @@ def _group_size(groups: list[_Group]) -> int:
     return hi if hi < 1.5 * lo else lo
 
 
+@lru_cache(maxsize=8192)  # pure; stages repeat across the GPU types a plan compares
 def _vllm_layout(
     model: ModelSpec, kv_bits: Fraction, layers: range, block: int, mnbt: int, context: int
 ) -> tuple[KVLayout, int, int, int]:
@@ -132,6 +134,7 @@ def _effective_window(g: _Group, block: int, mnbt: int, context: int) -> int | N
     return -(-min(g.window + mnbt, context) // block) * block  # chunked local attention
 
 
+@lru_cache(maxsize=8192)  # pure; stages repeat across the GPU types a plan compares
 def activation_peak_bytes(
     model: ModelSpec, tp: int, mnbt: int, max_seqs: int, *, last_stage: bool, first_stage: bool
 ) -> int:

@@ -50,6 +50,20 @@ PINNED_API = sorted(
         "weight_format",
         "weight_groups",
         "weights_bytes",
+        # planning (issue 13)
+        "GPUS_PER_NODE",
+        "ContextFit",
+        "FormatLadder",
+        "FormatStep",
+        "GPUPlan",
+        "Plan",
+        "ReplicaOption",
+        "Setup",
+        "Target",
+        "format_ladder",
+        "longest_context",
+        "plan",
+        "valid_tensor_parallel_sizes",
     ]
 )
 
