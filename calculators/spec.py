@@ -309,12 +309,21 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class GPUSpec:
-    """One accelerator: the memory it really exposes to software, in bytes."""
+    """One accelerator: the memory it really exposes to software, in bytes.
+
+    For the speed model (``calculators.speed``): peak dense tensor-core FLOP/s per compute dtype
+    (0 = not known / not supported) and the GPU-to-GPU interconnect bandwidth as marketed
+    (NVLink: both directions together), bytes per second.
+    """
 
     id: str
     name: str
     memory_bytes: int
     bandwidth_bytes_per_s: int = 0
+    peak_bf16_flops_per_s: float = 0.0
+    peak_fp8_flops_per_s: float = 0.0
+    peak_fp4_flops_per_s: float = 0.0
+    interconnect_bytes_per_s: int = 0
 
     def __post_init__(self) -> None:
         _positive("memory_bytes", self.memory_bytes)

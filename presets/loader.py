@@ -129,6 +129,11 @@ GPU_KEYS: Final[frozenset[str]] = frozenset(
         "notes",
         "price_per_gpu_hour",
         "price_source",
+        "peak_tflops_bf16",
+        "peak_tflops_fp8",
+        "peak_tflops_fp4",
+        "interconnect_gb_s",
+        "speed_source",
     }
 )
 GPU_CATEGORIES: Final[tuple[str, ...]] = ("datacenter", "workstation", "consumer", "amd", "apple")
@@ -173,6 +178,12 @@ class GPUPreset:
     origin: str = "built-in"
     price_per_gpu_hour: float | None = None  # user-given rental price (currency as the source)
     price_source: str = ""  # where the price was read; required with a price
+    # Speed model inputs (optional): peak dense tensor TFLOPS per dtype, interconnect GB/s
+    peak_tflops_bf16: float | None = None
+    peak_tflops_fp8: float | None = None
+    peak_tflops_fp4: float | None = None
+    interconnect_gb_s: float | None = None
+    speed_source: str = ""
 
     @property
     def spec(self) -> GPUSpec:
@@ -181,6 +192,10 @@ class GPUPreset:
             name=self.name,
             memory_bytes=self.memory_bytes,
             bandwidth_bytes_per_s=int(self.bandwidth_gb_s * BYTES_PER_GB),
+            peak_bf16_flops_per_s=(self.peak_tflops_bf16 or 0.0) * 1e12,
+            peak_fp8_flops_per_s=(self.peak_tflops_fp8 or 0.0) * 1e12,
+            peak_fp4_flops_per_s=(self.peak_tflops_fp4 or 0.0) * 1e12,
+            interconnect_bytes_per_s=int((self.interconnect_gb_s or 0.0) * BYTES_PER_GB),
         )
 
 
@@ -409,6 +424,11 @@ def parse_gpu_entry(entry: Any, where: str, origin: str) -> GPUPreset:
         origin=origin,
         price_per_gpu_hour=price,
         price_source=price_source,
+        peak_tflops_bf16=_number(entry, "peak_tflops_bf16", where, 0.1, 1e6, required=False),
+        peak_tflops_fp8=_number(entry, "peak_tflops_fp8", where, 0.1, 1e6, required=False),
+        peak_tflops_fp4=_number(entry, "peak_tflops_fp4", where, 0.1, 1e6, required=False),
+        interconnect_gb_s=_number(entry, "interconnect_gb_s", where, 0.1, 1e6, required=False),
+        speed_source=_text(entry, "speed_source", where, required=False, max_len=2000),
     )
 
 

@@ -227,3 +227,47 @@ def test_readme_preset_tables_are_current() -> None:
         text=True,
     )
     assert r.returncode == 0, r.stderr
+
+
+GPU_WITH_SPEED = """gpus:
+- id: acme-gpu
+  name: Acme GPU
+  vendor: NVIDIA
+  category: datacenter
+  memory_marketed: 80 GB
+  memory_gib: 79
+  bandwidth_gb_s: 3000
+  peak_tflops_bf16: 900
+  peak_tflops_fp8: 1800
+  interconnect_gb_s: 900
+  source: test
+  memory_exposed_source: test
+  speed_source: test
+"""
+
+
+def test_gpu_speed_fields_reach_the_spec() -> None:
+    models, gpus, errors = {}, {}, []
+    load_text(GPU_WITH_SPEED, "user.yaml", "user", models, gpus, errors)
+    assert not errors
+    spec = gpus["acme-gpu"].spec
+    assert spec.peak_bf16_flops_per_s == 900e12
+    assert spec.peak_fp8_flops_per_s == 1800e12
+    assert spec.peak_fp4_flops_per_s == 0.0  # absent: the GPU has no FP4 tensor cores
+    assert spec.interconnect_bytes_per_s == 900 * 10**9
+
+
+def test_gpu_speed_field_out_of_range_is_refused_by_name() -> None:
+    models, gpus, errors = {}, {}, []
+    load_text(GPU_WITH_SPEED.replace("peak_tflops_fp8: 1800", "peak_tflops_fp8: -1"),
+              "user.yaml", "user", models, gpus, errors)  # fmt: skip
+    assert not gpus and errors and "peak_tflops_fp8" in errors[0]
+
+
+@pytest.mark.parametrize(
+    "gpu_id",
+    ["h100-sxm-80gb", "h100-pcie-80gb", "h200-141gb", "a100-40gb", "a100-80gb", "gh200-96gb"],
+)
+def test_speed_gpus_carry_flops_with_a_source(gpu_id: str) -> None:
+    g = CATALOG.gpus[gpu_id]
+    assert g.peak_tflops_bf16 and g.interconnect_gb_s and g.speed_source
