@@ -11,6 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.accuracy import ROOT, Row, score_all, summary
+from scripts.speed_report import render_speed
 
 OUT = ROOT / "docs" / "accuracy.md"
 
@@ -63,7 +64,7 @@ def render(rows: list[Row]) -> str:
 
 
 def main() -> int:
-    text = render(score_all())
+    text = render(score_all()) + "\n" + render_speed()
     if "--check" in sys.argv:
         current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
         if current != text:
