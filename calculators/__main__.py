@@ -1,4 +1,4 @@
-"""Command line: ``python -m calculators estimate|plan|formats|models|gpus [--json]``.
+"""Command line: ``python -m calculators estimate|plan|speed|formats|models|gpus [--json]``.
 
 This is the edge of the package: it reads files (a config.json, preset YAML through the
 ``presets`` package, imported only here) and prints JSON or text. Bad arguments exit with status 2
@@ -229,6 +229,35 @@ def build_parser() -> argparse.ArgumentParser:
         default=GPUS_PER_NODE,
         help=f"largest tensor-parallel size (default {GPUS_PER_NODE}: one node)",
     )
+
+    sp = sub.add_parser("speed", help="TTFT, TPOT and throughput vs concurrency (speed model)")
+    sp.add_argument("--json", action="store_true", help="print JSON (times in ms)")
+    sp.add_argument("--model", type=_text_arg, help="a model preset id (see `models`)")
+    sp.add_argument("--config", type=_text_arg, help="path to a Hugging Face config.json")
+    sp.add_argument("--gpu", type=_text_arg, required=True, help="a GPU preset id (see `gpus`)")
+    sp.add_argument("--tp", type=_int_arg(1, 4096), default=1, help="tensor-parallel size")
+    sp.add_argument("--pp", type=_int_arg(1, 4096), default=1, help="pipeline-parallel size")
+    sp.add_argument("--weights", type=_text_arg, help="weight format id (see `formats`)")
+    sp.add_argument(
+        "--kv-dtype", default="auto", type=_text_arg, help=f"auto or one of {', '.join(KV_DTYPES)}"
+    )
+    sp.add_argument("--method", choices=["vllm", "sglang", "llamacpp"], default="vllm")
+    sp.add_argument("--input-tokens", type=_int_arg(1, 10_000_000), default=1024)
+    sp.add_argument("--output-tokens", type=_int_arg(1, 10_000_000), default=1024)
+    sp.add_argument(
+        "--concurrency",
+        type=_int_arg(1, 1_000_000),
+        nargs="+",
+        default=[1],
+        help="concurrent users (one or more values)",
+    )
+    sp.add_argument(
+        "--scenario",
+        choices=["serving", "static"],
+        default="serving",
+        help="serving: steady state of C users; static: one batch of C prompts started together",
+    )
+    sp.add_argument("--presets", type=_text_arg, help="directory of extra preset YAML files")
 
     f = sub.add_parser("formats", help="list weight formats and KV dtypes")
     f.add_argument("--json", action="store_true")
@@ -572,6 +601,99 @@ def _print_solve_text(out: dict[str, Any]) -> None:
         )
 
 
+def cmd_speed(args: argparse.Namespace) -> dict[str, Any]:
+    """Speed at each ``--concurrency``; the memory model gives how many requests fit at once."""
+    from calculators.speed import speed  # not in the memory CLI's import path
+
+    if (args.model is None) == (args.config is None):
+        raise UsageError("give exactly one of --model or --config")
+    if args.config:
+        model, default_fmt = _read_config(args.config), "bf16"
+    else:
+        preset = _catalog(args.presets).models.get(args.model)
+        if preset is None:
+            raise UsageError(
+                f"--model: unknown preset {args.model!r:.80}; see `python -m calculators models`"
+            )
+        model, default_fmt = preset.spec, preset.default_weight_format
+    fmt_id = (args.weights or default_fmt).lower()
+    if fmt_id not in WEIGHT_FORMATS:
+        raise UsageError(
+            f"--weights: unknown format {fmt_id!r:.60}; choose one of {', '.join(WEIGHT_FORMATS)}"
+        )
+    try:
+        kv = kv_dtype(args.kv_dtype, model.torch_dtype)
+    except ValueError as e:
+        raise UsageError(f"--kv-dtype: {e}") from None
+    gpu = _gpu(argparse.Namespace(gpu=args.gpu, gpu_memory_gib=None, presets=args.presets))
+    assert gpu is not None
+    tokens = args.input_tokens + args.output_tokens
+    try:
+        mem = estimate(
+            model,
+            fmt_id,
+            Workload(context_len=tokens, kv_cache_dtype=args.kv_dtype),
+            Deployment(tensor_parallel_size=args.tp, pipeline_parallel_size=args.pp, gpu=gpu),
+            method=args.method,
+        )
+        cap = mem.capacity
+        fits = cap.max_concurrent_requests if cap is not None else None
+        res = speed(
+            model,
+            WEIGHT_FORMATS[fmt_id],
+            kv,
+            gpu,
+            args.input_tokens,
+            args.output_tokens,
+            args.concurrency,
+            tp=args.tp,
+            pp=args.pp,
+            method=args.method,
+            scenario=args.scenario,
+            max_running=fits if fits else None,
+        )
+    except (SpecError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    warnings = list(res.warnings)
+    if fits == 0:
+        warnings.append(
+            f"memory: no request of {tokens:,} tokens fits ({args.method} method); speed is shown "
+            "as if memory were unlimited"
+        )
+    points = [
+        {
+            "concurrency": int(res.concurrency[i]),
+            "running": int(res.running[i]),
+            "ttft_ms": float(res.ttft_s[i] * 1000),
+            "tpot_ms": float(res.tpot_s[i] * 1000),
+            "tokens_per_s_per_user": float(res.tokens_per_s_per_user[i]),
+            "output_tokens_per_s": float(res.output_tokens_per_s[i]),
+            "e2e_latency_ms": float(res.e2e_latency_s[i] * 1000),
+        }
+        for i in range(len(res.concurrency))
+    ]
+    out: dict[str, Any] = {
+        "model": model.name,
+        "gpu": gpu.id,
+        "tensor_parallel_size": args.tp,
+        "pipeline_parallel_size": args.pp,
+        "weights_format": fmt_id,
+        "kv_cache_dtype": kv.id,
+        "method": args.method,
+        "scenario": args.scenario,
+        "input_tokens": args.input_tokens,
+        "output_tokens": args.output_tokens,
+        "max_concurrency_fits": fits,
+        "units": "times in ms; tokens/s count output tokens only",
+        "warnings": warnings,
+        "points": points,
+    }
+    if len(points) == 1:
+        out.update({k: v for k, v in points[0].items() if k != "concurrency"})
+        out["concurrency"] = points[0]["concurrency"]
+    return out
+
+
 def cmd_formats() -> dict[str, Any]:
     return {
         "weight_formats": [
@@ -682,6 +804,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps(out, indent=2))
             else:
                 _print_plan_text(out)
+        elif args.command == "speed":
+            sp = cmd_speed(args)
+            lines = (
+                [
+                    f"{sp['model']}  {sp['weights_format']} on {sp['tensor_parallel_size']} x "
+                    f"{sp['gpu']}  {sp['method']}  {sp['input_tokens']:,} in / "
+                    f"{sp['output_tokens']:,} out  (fits: {sp['max_concurrency_fits']} requests)"
+                ]
+                + [
+                    f"  C={p['concurrency']:<6} TTFT {p['ttft_ms']:9.1f} ms  TPOT {p['tpot_ms']:7.2f} ms  "
+                    f"{p['tokens_per_s_per_user']:7.1f} tok/s/user  {p['output_tokens_per_s']:9.0f} tok/s"
+                    for p in sp["points"]
+                ]
+                + [f"warning: {w}" for w in sp["warnings"]]
+            )
+            _emit(sp, args.json, lines)
         elif args.command == "formats":
             _emit(
                 cmd_formats(),
