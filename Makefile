@@ -3,14 +3,20 @@
 #   make test  - create .venv if missing, install dev deps, run ruff, mypy and every pytest test
 # Other targets: make bench (benchmarks), make accuracy (regenerate docs/accuracy.md),
 #   make presets-table (regenerate the README presets table), make fuzz (long Hypothesis run),
-#   make load (load test against a real server).
+#   make load (load test against a real server), make messages (extract the text people read into
+#   locale/messages.pot and update every language's .po), make catalogs (compile .po -> .mo).
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint typecheck pytest bench accuracy presets-table fuzz load clean
+.PHONY: run test lint typecheck pytest bench accuracy presets-table fuzz load clean messages catalogs
+
+# Message catalogs, one per language (dashboard/i18n.py): the .po files are committed, the .mo
+# files are compiled from them here (and by the app in memory when missing).
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +30,19 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime-installed $@
 
-run: $(VENV)/.runtime-installed
+catalogs: $(MO_FILES)
+
+locale/%/LC_MESSAGES/messages.mo: locale/%/LC_MESSAGES/messages.po | $(VENV)/.runtime-installed
+	$(VENV)/bin/pybabel compile --statistics -l $* -i $< -o $@
+
+messages: $(VENV)/.runtime-installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k Message --no-location --sort-output --no-wrap \
+		--project=llm-vram-planner --version=0.1.0 -o locale/messages.pot .
+	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale --no-fuzzy-matching \
+		--ignore-obsolete --no-wrap
+	$(MAKE) catalogs
+
+run: $(VENV)/.runtime-installed catalogs
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
@@ -35,12 +53,12 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(PY) -m mypy
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed catalogs
 	$(PY) -m pytest
 
 test: lint typecheck pytest
 
-bench: $(VENV)/.dev-installed
+bench: $(VENV)/.dev-installed catalogs
 	$(PY) scripts/bench.py --write
 
 accuracy: $(VENV)/.runtime-installed

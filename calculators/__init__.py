@@ -14,6 +14,7 @@ Where things are:
 * ``estimate``     MemoryBreakdown, Capacity, sweeps and solvers
 * ``methods``      the article's method and engine-faithful methods behind one interface
 * ``planning``     the questions backwards: longest context, smallest setup, best format
+* ``messages``     translatable text (notes, labels, errors) as plain English ``str``
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from calculators.formats import (
     weight_format,
 )
 from calculators.kv_cache import article_kv_bytes, kv_cache_bytes, kv_layout
+from calculators.messages import N_, Message, message_of
 from calculators.methods import METHODS, EngineSettings, get_method
 from calculators.overhead import ARTICLE_OVERHEAD_DEFAULT, ARTICLE_OVERHEAD_RANGE, overhead_bytes
 from calculators.params import ParameterBreakdown, declared_parameter_problem, parameter_breakdown
@@ -89,6 +91,7 @@ __all__ = [
     "KV_DTYPES",
     "MAX_CONFIG_BYTES",
     "METHODS",
+    "N_",
     "UNITS",
     "UNIT_CONVENTION",
     "WEIGHT_FORMATS",
@@ -103,6 +106,7 @@ __all__ = [
     "GPUSpec",
     "KVDtype",
     "MemoryBreakdown",
+    "Message",
     "ModelSpec",
     "ParameterBreakdown",
     "Plan",
@@ -126,6 +130,7 @@ __all__ = [
     "kv_dtype",
     "kv_layout",
     "longest_context",
+    "message_of",
     "model_from_config",
     "overhead_bytes",
     "parameter_breakdown",

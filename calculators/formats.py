@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, Literal
 
+from calculators.messages import N_
+
 FP32_BITS: Final[Fraction] = Fraction(32)
 FP16_BITS: Final[Fraction] = Fraction(16)
 
@@ -140,7 +142,7 @@ WEIGHT_FORMATS: Final[dict[str, WeightFormat]] = {
         ),
         _fmt(
             "int4",
-            "INT4 (ideal, no scales)",
+            N_("INT4 (ideal, no scales)"),
             4,
             4,
             "int",
@@ -166,7 +168,7 @@ WEIGHT_FORMATS: Final[dict[str, WeightFormat]] = {
         ),
         _fmt(
             "mxfp4",
-            "MXFP4 (all linear layers)",
+            N_("MXFP4 (all linear layers)"),
             MXFP4_BITS,
             4,
             "microscaling",
@@ -174,7 +176,7 @@ WEIGHT_FORMATS: Final[dict[str, WeightFormat]] = {
         ),
         _fmt(
             "mxfp4-experts",
-            "MXFP4 experts, BF16 rest (gpt-oss)",
+            N_("MXFP4 experts, BF16 rest (gpt-oss)"),
             MXFP4_BITS,
             4,
             "microscaling",

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from calculators.messages import N_, Message
 from calculators.spec import ModelSpec, VisionSpec
 
 
@@ -201,16 +202,25 @@ def declared_parameter_problem(m: ModelSpec) -> str | None:
     pb = parameter_breakdown(m)
     floor = pb.embedding + pb.lm_head + pb.vision
     if m.num_parameters < floor:
-        return (
-            f"The declared {m.num_parameters / 1e9:,.3g}B parameters are fewer than the "
-            f"embeddings{' and vision encoder' if pb.vision else ''} alone "
-            f"({floor / 1e9:,.3g}B from vocabulary × hidden size): the weights count those, "
-            "so check the parameter count or the vocabulary."
+        template = (
+            N_(
+                "The declared {declared:,.3g}B parameters are fewer than the embeddings and "
+                "vision encoder alone ({floor:,.3g}B from vocabulary × hidden size): the weights "
+                "count those, so check the parameter count or the vocabulary."
+            )
+            if pb.vision
+            else N_(
+                "The declared {declared:,.3g}B parameters are fewer than the embeddings alone "
+                "({floor:,.3g}B from vocabulary × hidden size): the weights count those, so "
+                "check the parameter count or the vocabulary."
+            )
         )
+        return Message(template, declared=m.num_parameters / 1e9, floor=floor / 1e9)
     if m.num_parameters > 10 * pb.derived_total:
-        return (
-            f"The declared {m.num_parameters / 1e9:,.3g}B parameters are over ten times what "
-            f"the architecture gives ({pb.derived_total / 1e9:,.3g}B): check the parameter "
-            "count or the layer sizes."
+        return Message(
+            "The declared {declared:,.3g}B parameters are over ten times what the architecture "
+            "gives ({derived:,.3g}B): check the parameter count or the layer sizes.",
+            declared=m.num_parameters / 1e9,
+            derived=pb.derived_total / 1e9,
         )
     return None

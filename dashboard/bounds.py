@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from calculators import Message
+
 
 @dataclass(frozen=True)
 class IntBound:
@@ -92,10 +94,12 @@ def cap_notices(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
     if len(notices) <= limit:
         return notices
     rest = len(notices) - (limit - 1)
-    return [*notices[: limit - 1], f"... and {rest} more notices about this view."]
+    return [*notices[: limit - 1], Message("... and {n} more notices about this view.", n=rest)]
 
 
 def listed(names: list[str], limit: int = MAX_LISTED) -> str:
     """'a, b, c' or 'a, b, c, d, e and 994 more'."""
     shown = ", ".join(names[:limit])
-    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+    if len(names) <= limit:
+        return shown
+    return Message("{names} and {n} more", names=shown, n=len(names) - limit)

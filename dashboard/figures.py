@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from calculators import MemoryBreakdown, to_unit
+from calculators import N_, MemoryBreakdown, to_unit
+from dashboard.i18n import _, ngettext
 from dashboard.view import View
 
 COLORS: dict[str, str] = {
@@ -28,15 +29,21 @@ COLORS: dict[str, str] = {
     "activations": "#009E73",
     "overhead": "#CC79A7",
 }
-LABELS: dict[str, str] = {
-    "weights": "Weights",
-    "kv_cache": "KV cache",
-    "activations": "Activations",
-    "overhead": "Overhead",
+LABELS: dict[str, str] = {  # msgids: shown through _() in the current language
+    "weights": N_("Weights"),
+    "kv_cache": N_("KV cache"),
+    "activations": N_("Activations"),
+    "overhead": N_("Overhead"),
 }
 GPU_LINE_COLORS = ("#D55E00", "#56B4E9", "#000000", "#999999", "#882255", "#117733")
 LABEL_GAP = 0.075  # minimum vertical distance between crossing labels, share of the y axis
-FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 15, "color": "#111827"}
+# Latin fonts first, then common CJK fonts (Linux, macOS, Windows) so Chinese renders on screen
+# and in the PNG/SVG export instead of boxes; Debian's fonts-noto-cjk provides the first.
+FONT_FAMILY = (
+    "Inter, Segoe UI, Helvetica, Arial, 'Noto Sans CJK SC', 'Source Han Sans SC', "
+    "'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif"
+)
+FONT = {"family": FONT_FAMILY, "size": 15, "color": "#111827"}
 GRID = "#e5e7eb"
 
 
@@ -56,7 +63,7 @@ def _layout(title: str, subtitle: str, y_unit: str, x_title: str) -> dict[str, A
         "height": 520,
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0, "font": {"size": 13}},
         "yaxis": {
-            "title": {"text": f"Memory per GPU ({y_unit})"},
+            "title": {"text": _("Memory per GPU ({unit})").format(unit=y_unit)},
             "rangemode": "tozero",
             "gridcolor": GRID,
         },
@@ -85,17 +92,18 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
         y = np.asarray(view.sweep[key], dtype=np.float64) / scale
         if not y.any():
             continue
+        name = _(LABELS[key])
         data.append(
             {
                 "type": "scatter",
                 "x": c,
                 "y": y,
                 "mode": "lines",
-                "name": LABELS[key],
+                "name": name,
                 "stackgroup": "parts",
                 "line": {"width": 0.5, "color": COLORS[key]},
                 "fillcolor": COLORS[key] + "55",
-                "hovertemplate": f"{LABELS[key]}: %{{y:.2f}} {unit}<extra></extra>",
+                "hovertemplate": f"{name}: %{{y:.2f}} {unit}<extra></extra>",
             }
         )
     data.append(
@@ -104,9 +112,12 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
             "x": c,
             "y": total,
             "mode": "lines",
-            "name": "Total per GPU",
+            "name": _("Total per GPU"),
             "line": {"width": 3.5, "color": "#111827"},
-            "hovertemplate": f"%{{x}} requests: %{{y:.2f}} {unit}<extra>total</extra>",
+            "hovertemplate": _("{x} requests: {y} {unit}").format(x="%{x}", y="%{y:.2f}", unit=unit)
+            + "<extra>"
+            + _("total")
+            + "</extra>",
         }
     )
     xmax = float(c[-1])
@@ -122,7 +133,9 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
                 "x": [1, xmax],
                 "y": [budget, budget],
                 "mode": "lines",
-                "name": f"{setup}: {budget:,.1f} {unit} usable",
+                "name": _("{setup}: {budget:,.1f} {unit} usable").format(
+                    setup=setup, budget=budget, unit=unit
+                ),
                 "line": {"dash": "dash", "width": 2, "color": color},
                 "hoverinfo": "skip",
             }
@@ -130,15 +143,9 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
         n = fit.max_requests  # whole requests over all replicas
         if 1 <= fit.crossing <= xmax:
             if view.state.dp > 1:
-                setup = f"{setup} ({view.state.dp} replicas)"
-            crossings.append(
-                (
-                    budget,
-                    fit.crossing,
-                    f"{setup}: {n:,} concurrent request{'s' if n != 1 else ''}",
-                    color,
-                )
-            )
+                setup = _("{setup} ({n} replicas)").format(setup=setup, n=view.state.dp)
+            requests = ngettext("{n:,} concurrent request", "{n:,} concurrent requests", n)
+            crossings.append((budget, fit.crossing, f"{setup}: {requests.format(n=n)}", color))
     # Label the crossings in a column at the upper left (the total line is low there), each label
     # at least LABEL_GAP of the axis above the previous one, with a leader line to its marker.
     crossings.sort(key=lambda t: t[0])
@@ -184,21 +191,19 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
             "x": chosen,
             "y": 0,
             "yref": "paper",
-            "text": f"chosen: {chosen}",
+            "text": _("chosen: {n}").format(n=chosen),
             "showarrow": False,
             "xanchor": "left",
             "yanchor": "bottom",
             "font": {"size": 12, "color": "#4b5563"},
         }
     )
-    subtitle = view.config_line.replace(f" · {chosen} concurrent requests", "").replace(
-        f" · {chosen} concurrent request", ""
-    )
+    subtitle = " · ".join(view.config_parts(with_concurrency=False))
     layout = _layout(
-        f"GPU memory vs concurrent requests — {_escape(view.model_label)}",
+        _("GPU memory vs concurrent requests — {model}").format(model=_escape(view.model_text)),
         _escape(subtitle),
         unit,
-        "Concurrent requests",
+        _("Concurrent requests"),
     )
     layout["annotations"] = annotations
     layout["shapes"] = [
@@ -246,13 +251,13 @@ def breakdown_figure(
                 "type": "bar",
                 "x": labels,
                 "y": y,
-                "name": LABELS[key],
+                "name": _(LABELS[key]),
                 "marker": {"color": COLORS[key]},
                 "text": [f"{v:,.1f}" if v >= 0.05 * top else "" for v in y],
                 "textposition": "inside",
                 "insidetextanchor": "middle",
                 "textfont": {"size": 13},
-                "hovertemplate": f"{LABELS[key]}: %{{y:.2f}} {unit}<extra>%{{x}}</extra>",
+                "hovertemplate": f"{_(LABELS[key])}: %{{y:.2f}} {unit}<extra>%{{x}}</extra>",
             }
         )
     data.append(
@@ -268,17 +273,30 @@ def breakdown_figure(
             "textfont": {"size": 14},
         }
     )
-    layout = _layout(_escape(title), _escape(subtitle), unit, "Scenario")
+    layout = _layout(_escape(title), _escape(subtitle), unit, _("Scenario"))
     layout["barmode"] = "stack"
     layout["yaxis"]["range"] = [0, top * 1.15]
     return _figure({"data": data, "layout": layout}, validate)
 
 
+CHART_FILE_NAMES: dict[str, str] = {  # msgids: the chart's name in an export's file name
+    "concurrency": N_("concurrency"),
+    "breakdown": N_("breakdown"),
+}
+
+
 def png_filename(view: View, chart: str) -> str:
-    """A descriptive file name for the chart toolbar's PNG export."""
+    """A descriptive file name for the chart toolbar's PNG/SVG export and the CSV download:
+    words in the page's language, ids as they are. UTF-8 letters and digits (Chinese included),
+    '.', '_' and '-' only: no spaces, slashes or other characters a file system may refuse."""
     s = view.state
-    raw = f"vram-{chart}-{view.model_label}-{s.weights}-kv{view.kv_label}-ctx{s.ctx}-c{s.conc}-{s.method}-tp{s.tp}"
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip("-")[:120]
+    chart_name = _(CHART_FILE_NAMES.get(chart, chart))
+    prefix = _("vram")
+    raw = (
+        f"{prefix}-{chart_name}-{view.short_model_label}-{s.weights}-kv{view.kv_label}"
+        f"-ctx{s.ctx}-c{s.conc}-{s.method}-tp{s.tp}"
+    )
+    return re.sub(r"[^\w.-]+", "-", raw).strip("-._")[:120]
 
 
 def plotly_config(view: View, chart: str) -> dict[str, object]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from calculators import format_bytes
+from calculators import Message, format_bytes
 from dashboard.bounds import cap_notices
 from dashboard.figures import breakdown_figure, concurrency_figure, plotly_config
 from dashboard.formulas import formulas_markdown
+from dashboard.i18n import _, set_language, tr
 from dashboard.pins import pin_controls, scenarios
 from dashboard.session import (
     KEY_NOTICES,
+    WIDGET_KEYS,
     catalog,
     current_state,
     init_session,
@@ -31,48 +33,53 @@ from dashboard.view import build_view, parameters_text
 
 
 def main() -> None:
-    st.set_page_config(page_title="LLM VRAM Planner", layout="wide")
     cat = catalog()
     init_session(cat)
     keep_hidden_widget_values()
+    set_language(st.session_state[WIDGET_KEYS["lang"]])  # every text below is in this language
+    st.set_page_config(page_title=_("LLM VRAM Planner"), layout="wide")
     uploaded = sidebar(cat)
     state = current_state()
     view = build_view(state, cat, uploaded)
     if encode(view.state) != st.query_params.to_dict():
         st.query_params.from_dict(encode(view.state))
 
-    st.title("LLM VRAM Planner")
+    st.title(_("LLM VRAM Planner"))
     st.caption(
-        "How much GPU memory a model needs when served, where it goes, and how many concurrent "
-        "requests fit. Sizes in GiB (2^30 bytes) unless GB (10^9) is chosen. "
-        "The address bar holds this whole view: copy it to share."
+        _(
+            "How much GPU memory a model needs when served, where it goes, and how many concurrent "
+            "requests fit. Sizes in GiB (2^30 bytes) unless GB (10^9) is chosen. "
+            "The address bar holds this whole view: copy it to share."
+        )
     )
     for notice in cap_notices([*st.session_state.get(KEY_NOTICES, []), *view.notices]):
-        st.warning(md_escape(notice))
-    for err in cap_notices([f"Preset problem: {e}" for e in cat.errors]):
-        st.error(md_escape(err))
+        st.warning(md_escape(tr(notice)))
+    for err in cap_notices([Message("Preset problem: {problem}", problem=e) for e in cat.errors]):
+        st.error(md_escape(tr(err)))
     st.session_state[KEY_NOTICES] = []
 
-    st.subheader(md_escape(view.model_label))
+    st.subheader(md_escape(view.model_text))
     st.caption(md_escape(f"{parameters_text(view.model)} · {view.config_line}"))
     u = state.unit
     est = view.fits[0].estimate if view.fits else view.estimate
     b = est.per_gpu
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric(f"Total per GPU @ {view.state.conc} requests", format_bytes(b.total_bytes, u))
-    m2.metric("Weights per GPU", format_bytes(b.weights_bytes, u))
+    m1.metric(
+        _("Total per GPU @ {n} requests").format(n=view.state.conc), format_bytes(b.total_bytes, u)
+    )
+    m2.metric(_("Weights per GPU"), format_bytes(b.weights_bytes, u))
     m3.metric(
-        f"KV cache per request ({view.state.ctx:,} tokens)",
+        _("KV cache per request ({ctx:,} tokens)").format(ctx=view.state.ctx),
         format_bytes(
             est.stages[est.limiting_stage].kv_request_bytes(view.state.ctx, view.state.batch), u
         ),
     )
-    m4.metric("KV per token (all layers)", f"{est.kv_bytes_per_token / 1024:,.1f} KiB")
+    m4.metric(_("KV per token (all layers)"), f"{est.kv_bytes_per_token / 1024:,.1f} KiB")
 
     if view.fits:
         st.dataframe(fit_table(view), hide_index=True, width="stretch")
     else:
-        st.info("Pick one or more GPUs in the sidebar to see fit, headroom and capacity.")
+        st.info(_("Pick one or more GPUs in the sidebar to see fit, headroom and capacity."))
 
     st.plotly_chart(
         concurrency_figure(view, validate=False),
@@ -80,25 +87,28 @@ def main() -> None:
         key="chart_concurrency",
     )
     if view.state.method != "article" and view.fits:
-        st.caption(md_escape(" · ".join(view.fits[0].estimate.notes)))
+        st.caption(md_escape(" · ".join(tr(n) for n in view.fits[0].estimate.notes)))
     if view.fits and view.methods:
         st.markdown(
-            f"**Max concurrent requests of {view.state.ctx:,} tokens by method** — the article's "
-            "activations grow with every request; serving engines reserve one flat activation peak."
+            _(
+                "**Max concurrent requests of {ctx:,} tokens by method** — the article's "
+                "activations grow with every request; serving engines reserve one flat "
+                "activation peak."
+            ).format(ctx=view.state.ctx)
         )
         st.dataframe(methods_table(view), hide_index=True, width="stretch")
 
-    st.markdown("#### Compare scenarios")
+    st.markdown("#### " + _("Compare scenarios"))
     pin_controls(view.state)
     scen, problems = scenarios(view, cat)
     for p in cap_notices(problems):
-        st.warning(md_escape(p))
-    gpu_text = view.fits[0].gpu.name if view.fits else "no GPU selected"
+        st.warning(md_escape(tr(p)))
+    gpu_text = view.fits[0].gpu.name if view.fits else _("no GPU selected")
     fig = breakdown_figure(  # specs are validated by the tests; the live path skips it (~5 ms)
         scen,
         u,
-        f"Memory per GPU by component — {view.model_label.split(' (')[0]}",
-        f"{view.config_line} · current on {gpu_text}",
+        _("Memory per GPU by component — {model}").format(model=view.short_model_label),
+        _("{config} · current on {gpu}").format(config=view.config_line, gpu=gpu_text),
         validate=False,
     )
     st.plotly_chart(fig, config=plotly_config(view, "breakdown"), key="chart_breakdown")
@@ -106,10 +116,10 @@ def main() -> None:
     table = breakdown_table(view)
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
-        "Download breakdown (CSV)",
+        _("Download breakdown (CSV)"),
         table.to_csv(index=False).encode("utf-8"),
         file_name=plotly_config(view, "breakdown")["toImageButtonOptions"]["filename"] + ".csv",  # type: ignore[index]
         mime="text/csv",
     )
-    with st.expander("Formulas with the current values"):
+    with st.expander(_("Formulas with the current values")):
         st.markdown(formulas_markdown(view))

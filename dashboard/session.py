@@ -4,11 +4,12 @@ cache, the URL read once per session, and the current :class:`ViewState` read fr
 from __future__ import annotations
 
 import re
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import streamlit as st
 
+from dashboard.i18n import locale_language
 from dashboard.state import ViewState, decode
 from dashboard.view import check_ids
 from presets import PresetCatalog, load_builtin_catalog
@@ -37,6 +38,8 @@ def init_session(cat: PresetCatalog) -> None:
         return
     # every copy of a repeated parameter, so that decode can say which one it takes
     state, notices = decode({k: st.query_params.get_all(k) for k in st.query_params})
+    if "lang" not in st.query_params:  # a first visit follows the browser's language
+        state = replace(state, lang=locale_language(st.context.locale))
     state, more = check_ids(state, cat)  # widgets need ids that exist among their options
     notices.extend(more)
     for name, key in WIDGET_KEYS.items():

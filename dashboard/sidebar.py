@@ -3,6 +3,7 @@ session keys of :mod:`dashboard.session`. Returns the uploaded model, if any."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -10,6 +11,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from calculators import KV_DTYPES, MAX_CONFIG_BYTES, METHODS, WEIGHT_FORMATS, ModelSpec
 from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS
+from dashboard.i18n import LANGUAGES, _, native_name, tr
 from dashboard.session import KEY_UPLOAD, WIDGET_KEYS, catalog, md_escape
 from dashboard.state import CONTEXT_STEPS, MAX_GPUS
 from dashboard.view import read_uploaded_config
@@ -52,6 +54,7 @@ def float_slider(where: DeltaGenerator, label: str, name: str, **kw: Any) -> Non
 
 def sidebar(cat: PresetCatalog) -> ModelSpec | None:
     """Draw every sidebar section; the uploaded model (if the source is an upload) comes back."""
+    language_input()
     uploaded = model_inputs(cat)
     workload_inputs(cat)
     method_inputs()
@@ -59,17 +62,35 @@ def sidebar(cat: PresetCatalog) -> ModelSpec | None:
     return uploaded
 
 
+def _labels(labels: Mapping[Any, str]) -> Callable[[Any], str]:
+    """A widget's option labels, translated now (in this run's language), not when Streamlit
+    or AppTest later calls the format function from another thread."""
+    return lambda option: labels.get(option, str(option))
+
+
+def language_input() -> None:
+    """中文 / English: each language named in itself; the choice goes into the share link."""
+    st.sidebar.radio(
+        _("Language"),
+        LANGUAGES,
+        key=WIDGET_KEYS["lang"],
+        horizontal=True,
+        format_func=_labels({lang: native_name(lang) for lang in LANGUAGES}),
+    )
+
+
 def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
     """Model source: a preset, an architecture by hand, or an uploaded config.json."""
     k = WIDGET_KEYS
     sb = st.sidebar
-    sb.header("Model")
+    sb.header(_("Model"))
+    sources = {"preset": _("Preset"), "custom": _("By hand"), "upload": "config.json"}
     sb.radio(
-        "Model source",
+        _("Model source"),
         ["preset", "custom", "upload"],
         key=k["src"],
         horizontal=True,
-        format_func={"preset": "Preset", "custom": "By hand", "upload": "config.json"}.get,
+        format_func=_labels(sources),
     )
     src = st.session_state[k["src"]]
     uploaded = None
@@ -81,32 +102,38 @@ def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
         if st.session_state[k["model"]] not in cat.models:
             st.session_state[k["model"]] = ids[0]
         sb.selectbox(
-            "Model preset (type to search)",
+            _("Model preset (type to search)"),
             ids,
             key=k["model"],
             on_change=on_model_change,
             format_func=lambda i: f"{cat.models[i].family} · {cat.models[i].name}",
         )
     elif src == "custom":
-        float_input(sb, "Parameters (billions)", "c_params_b", format="%.3f")
+        float_input(sb, _("Parameters (billions)"), "c_params_b", format="%.3f")
         c1, c2 = sb.columns(2)
-        int_input(c1, "Layers", "c_layers")
-        int_input(c2, "Hidden size", "c_hidden")
-        int_input(c1, "Attention heads", "c_heads")
-        int_input(c2, "KV heads", "c_kv_heads")
-        int_input(c1, "Head dim", "c_head_dim")
-        int_input(c2, "Vocabulary", "c_vocab")
+        int_input(c1, _("Layers"), "c_layers")
+        int_input(c2, _("Hidden size"), "c_hidden")
+        int_input(c1, _("Attention heads"), "c_heads")
+        int_input(c2, _("KV heads"), "c_kv_heads")
+        int_input(c1, _("Head dim"), "c_head_dim")
+        int_input(c2, _("Vocabulary"), "c_vocab")
     else:
         file = sb.file_uploader(
-            "Hugging Face config.json",
+            _("Hugging Face config.json"),
             type=["json"],
             key=KEY_UPLOAD,
-            help=f"At most {MAX_CONFIG_BYTES // 1000} kB; read as data, never executed.",
+            help=_("At most {kb} kB; read as data, never executed.").format(
+                kb=MAX_CONFIG_BYTES // 1000
+            ),
         )
         if file is not None:
             uploaded, problem = read_uploaded_config(file.name, file.getvalue())
             if problem:
-                sb.error(f"That config.json cannot be used: {md_escape(problem)}")
+                sb.error(
+                    _("That config.json cannot be used: {problem}").format(
+                        problem=md_escape(tr(problem))
+                    )
+                )
     return uploaded
 
 
@@ -115,23 +142,31 @@ def workload_inputs(cat: PresetCatalog) -> None:
     k = WIDGET_KEYS
     sb = st.sidebar
     src = st.session_state[k["src"]]
-    sb.header("Workload")
+    sb.header(_("Workload"))
     sb.selectbox(
-        "Weight format",
+        _("Weight format"),
         list(WEIGHT_FORMATS),
         key=k["weights"],
-        format_func=lambda f: (
-            f"{WEIGHT_FORMATS[f].label} ({float(WEIGHT_FORMATS[f].linear_bits):g} bpw, "
-            f"factor {float(WEIGHT_FORMATS[f].quant_factor):.3g})"
+        format_func=_labels(
+            {
+                f: _("{label} ({bpw:g} bpw, factor {factor:.3g})").format(
+                    label=tr(w.label), bpw=float(w.linear_bits), factor=float(w.quant_factor)
+                )
+                for f, w in WEIGHT_FORMATS.items()
+            }
         ),
-        help="Bits per weight of the quantised layers (scales included) and the article's quantization "
-        "factor: FP32 bytes ÷ this format's bytes (8-bit: 4, 16-bit: 2).",
+        help=_(
+            "Bits per weight of the quantised layers (scales included) and the article's "
+            "quantization factor: FP32 bytes ÷ this format's bytes (8-bit: 4, 16-bit: 2)."
+        ),
     )
     sb.selectbox(
-        "KV cache dtype",
+        _("KV cache dtype"),
         ["auto", *KV_DTYPES],
         key=k["kv"],
-        format_func=lambda d: "auto (model dtype)" if d == "auto" else KV_DTYPES[d].label,
+        format_func=_labels(
+            {"auto": _("auto (model dtype)")} | {d: tr(v.label) for d, v in KV_DTYPES.items()}
+        ),
     )
     native = (
         cat.models[st.session_state[k["model"]]].native_context
@@ -140,25 +175,30 @@ def workload_inputs(cat: PresetCatalog) -> None:
     )
     steps = sorted({s for s in CONTEXT_STEPS if s <= native} | {native, st.session_state[k["ctx"]]})
     sb.select_slider(
-        "Context length (tokens per request)",
+        _("Context length (tokens per request)"),
         steps,
         key=k["ctx"],
         format_func=lambda v: f"{v:,}",
-        help=f"Native maximum of this model: {native:,} tokens.",
+        help=_("Native maximum of this model: {native:,} tokens.").format(native=native),
     )
     b = INT_BOUNDS["conc"]
-    sb.slider("Concurrent requests", b.lo, b.hi, key=k["conc"], step=b.step)
+    sb.slider(_("Concurrent requests"), b.lo, b.hi, key=k["conc"], step=b.step)
     c1, c2 = sb.columns(2)
-    int_input(c1, "Batch per request", "batch", help="The article's batch: sequences per request.")
+    int_input(
+        c1, _("Batch per request"), "batch", help=_("The article's batch: sequences per request.")
+    )
     ctx = st.session_state[k["ctx"]]
     if st.session_state[k["avg"]] > ctx:
         st.session_state[k["avg"]] = ctx
     c2.number_input(
-        "Avg. tokens/request",
+        _("Avg. tokens/request"),
         INT_BOUNDS["avg"].lo,
         min(ctx, INT_BOUNDS["avg"].hi),
         key=k["avg"],
-        help="Prompt + output tokens a request really holds; paged engines (vLLM, SGLang) reserve only these.",
+        help=_(
+            "Prompt + output tokens a request really holds; paged engines (vLLM, SGLang) "
+            "reserve only these."
+        ),
     )
 
 
@@ -166,31 +206,40 @@ def method_inputs() -> None:
     """The estimation method and its engine's settings."""
     k = WIDGET_KEYS
     sb = st.sidebar
-    sb.header("Method")
+    sb.header(_("Method"))
     sb.radio(
-        "Estimation method", list(METHODS), key=k["method"], format_func=lambda m: METHODS[m].label
+        _("Estimation method"),
+        list(METHODS),
+        key=k["method"],
+        format_func=_labels({m: tr(v.label) for m, v in METHODS.items()}),
     )
     method = st.session_state[k["method"]]
     if method == "article":
-        float_slider(sb, "Overhead α (article: 0.10–0.20)", "alpha")
+        float_slider(sb, _("Overhead α (article: 0.10–0.20)"), "alpha")
     elif method == "vllm":
         sb.select_slider(
-            "vLLM version",
+            _("vLLM version"),
             ["0.6", "0.19", "0.21"],
             key=k["ev"],
-            help="0.6: V0 engine. 0.19: V1, CUDA graphs not subtracted. 0.21+: CUDA graphs subtracted, utilisation default 0.92.",
+            help=_(
+                "0.6: V0 engine. 0.19: V1, CUDA graphs not subtracted. 0.21+: CUDA graphs "
+                "subtracted, utilisation default 0.92."
+            ),
         )
         float_slider(sb, "gpu_memory_utilization", "util")
         c1, c2 = sb.columns(2)
         int_input(c1, "max_num_batched_tokens", "mnbt")
         int_input(c2, "max_num_seqs", "mns")
     elif method == "sglang":
-        float_slider(sb, "mem_fraction_static (0 = SGLang's default for the GPU)", "mfs")
+        float_slider(sb, _("mem_fraction_static (0 = SGLang's default for the GPU)"), "mfs")
     else:
         c1, c2 = sb.columns(2)
         int_input(c1, "n_ubatch", "ubatch")
         c2.selectbox(
-            "Flash attention", [1, 0], key=k["fa"], format_func=lambda v: "on" if v else "off"
+            _("Flash attention"),
+            [1, 0],
+            key=k["fa"],
+            format_func=_labels({1: _("on"), 0: _("off")}),
         )
 
 
@@ -198,31 +247,40 @@ def gpu_inputs(cat: PresetCatalog) -> None:
     """GPU thresholds, parallelism (TP, PP, replicas) and the display unit."""
     k = WIDGET_KEYS
     sb = st.sidebar
-    sb.header("GPUs")
+    sb.header(_("GPUs"))
     gids = list(cat.gpus)
     st.session_state[k["gpus"]] = [g for g in st.session_state[k["gpus"]] if g in cat.gpus]
     sb.multiselect(
-        "GPU thresholds",
+        _("GPU thresholds"),
         gids,
         key=k["gpus"],
         max_selections=MAX_GPUS,
-        format_func=lambda g: (
-            f"{cat.gpus[g].name} ({cat.gpus[g].memory_bytes / 2**30:,.1f} GiB usable)"
+        format_func=_labels(
+            {
+                g: _("{gpu} ({gib:,.1f} GiB usable)").format(gpu=p.name, gib=p.memory_bytes / 2**30)
+                for g, p in cat.gpus.items()
+            }
         ),
+        placeholder=_("Choose GPUs"),
     )
     c1, c2 = sb.columns(2)
-    int_input(c1, "Tensor parallel (GPUs)", "tp")
-    int_input(c2, "Pipeline stages", "pp")
+    int_input(c1, _("Tensor parallel (GPUs)"), "tp")
+    int_input(c2, _("Pipeline stages"), "pp")
     int_input(
         sb,
-        "Replicas (data parallel)",
+        _("Replicas (data parallel)"),
         "dp",
-        help="GPUs in all = TP × PP × replicas. Memory per GPU is the same; capacity multiplies.",
+        help=_(
+            "GPUs in all = TP × PP × replicas. Memory per GPU is the same; capacity multiplies."
+        ),
     )
     sb.radio(
-        "Unit",
+        _("Unit"),
         ["GiB", "GB"],
         key=k["unit"],
         horizontal=True,
-        help="GiB = 2^30 bytes (what GPUs and engines report); GB = 10^9 bytes (how vendors market memory).",
+        help=_(
+            "GiB = 2^30 bytes (what GPUs and engines report); GB = 10^9 bytes (how vendors "
+            "market memory)."
+        ),
     )

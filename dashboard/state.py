@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final
 
+from calculators import Message, message_of
 from dashboard.bounds import CONTEXT_STEPS as CONTEXT_STEPS
 from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS, listed
+from dashboard.i18n import LANGUAGES
 
 MAX_PARAM_LEN: Final[int] = 400
 MAX_GPUS: Final[int] = 6
@@ -62,6 +64,8 @@ class ViewState:
     c_head_dim: int = 128
     c_vocab: int = 128256
     pins: tuple[str, ...] = field(default=())
+    # the page's language; a first visit without `lang` follows the browser (dashboard.session)
+    lang: str = "en"
 
 
 DEFAULT_STATE: Final[ViewState] = ViewState()
@@ -72,9 +76,9 @@ def _int(lo: int, hi: int) -> Callable[[str], int]:
         try:
             v = int(text.strip())
         except ValueError:
-            raise ValueError("is not a whole number") from None
+            raise ValueError(Message("is not a whole number")) from None
         if not lo <= v <= hi:
-            raise ValueError(f"is outside {lo}..{hi}")
+            raise ValueError(Message("is outside {lo}..{hi}", lo=lo, hi=hi))
         return v
 
     return parse
@@ -85,11 +89,11 @@ def _float(lo: float, hi: float) -> Callable[[str], float]:
         try:
             v = float(text.strip())
         except ValueError:
-            raise ValueError("is not a number") from None
+            raise ValueError(Message("is not a number")) from None
         if not math.isfinite(v):
-            raise ValueError("is not a finite number")
+            raise ValueError(Message("is not a finite number"))
         if not lo <= v <= hi:
-            raise ValueError(f"is outside {lo:g}..{hi:g}")
+            raise ValueError(Message("is outside {lo:g}..{hi:g}", lo=lo, hi=hi))
         return v
 
     return parse
@@ -98,7 +102,7 @@ def _float(lo: float, hi: float) -> Callable[[str], float]:
 def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in options:
-            raise ValueError(f"is not one of {', '.join(options)}")
+            raise ValueError(Message("is not one of {options}", options=", ".join(options)))
         return text
 
     return parse
@@ -106,24 +110,24 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
 
 def _ident(text: str) -> str:
     if not _ID_RE.match(text) or ".." in text:
-        raise ValueError("is not a valid id")
+        raise ValueError(Message("is not a valid id"))
     return text
 
 
 def _id_list(text: str) -> tuple[str, ...]:
     items = tuple(t for t in text.split(",") if t)
     if len(items) > MAX_GPUS:
-        raise ValueError(f"lists more than {MAX_GPUS} entries")
+        raise ValueError(Message("lists more than {n} entries", n=MAX_GPUS))
     return tuple(_ident(t) for t in items)
 
 
 def _pins(text: str) -> tuple[str, ...]:
     items = tuple(t for t in text.split("~") if t)
     if len(items) > MAX_PINS:
-        raise ValueError(f"lists more than {MAX_PINS} pinned scenarios")
+        raise ValueError(Message("lists more than {n} pinned scenarios", n=MAX_PINS))
     for t in items:
         if not re.fullmatch(r"[A-Za-z0-9._/:,=-]{1,300}", t):
-            raise ValueError("has an invalid pinned scenario")
+            raise ValueError(Message("has an invalid pinned scenario"))
     return items
 
 
@@ -140,6 +144,7 @@ PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "unit": _choice(UNITS),
     "ev": _choice(ENGINE_VERSIONS),
     "pins": _pins,
+    "lang": _choice(LANGUAGES),
     **{name: _int(b.lo, b.hi) for name, b in INT_BOUNDS.items()},
     **{name: _float(b.lo, b.hi) for name, b in FLOAT_BOUNDS.items()},
 }
@@ -169,40 +174,59 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[ViewState, list[str]]
         text = copies[0]
         if len(copies) > 1 and any(c != text for c in copies[1:]):
             notices.append(
-                f"URL parameter {key!r} is given {len(copies)} times with different values; "
-                f"using the first, {_short(text) if isinstance(text, str) else '?'}."
+                Message(
+                    "URL parameter {key!r} is given {n} times with different values; "
+                    "using the first, {value}.",
+                    key=key,
+                    n=len(copies),
+                    value=_short(text) if isinstance(text, str) else "?",
+                )
             )
         if not isinstance(text, str) or len(text) > MAX_PARAM_LEN:
-            notices.append(f"URL parameter {key!r} is too long; using the default.")
+            notices.append(
+                Message("URL parameter {key!r} is too long; using the default.", key=key)
+            )
             continue
         try:
             values[key] = PARSERS[key](text)
         except ValueError as e:
             default = getattr(DEFAULT_STATE, key)
             notices.append(
-                f"URL parameter {key!r} = {_short(text)} {e}; using the default {default!r}."
+                Message(
+                    "URL parameter {key!r} = {value} {problem}; using the default {default!r}.",
+                    key=key,
+                    value=_short(text),
+                    problem=message_of(e),
+                    default=default,
+                )
             )
     if unknown:
         notices.insert(
             0,
-            f"URL parameter{'s' if len(unknown) > 1 else ''} {listed(unknown)} "
-            f"{'are' if len(unknown) > 1 else 'is'} not known and {'were' if len(unknown) > 1 else 'was'} ignored.",
+            Message("URL parameters {names} are not known and were ignored.", names=listed(unknown))
+            if len(unknown) > 1
+            else Message("URL parameter {names} is not known and was ignored.", names=unknown[0]),
         )
     state = replace(DEFAULT_STATE, **values)
     if state.avg > state.ctx:
         notices.append(
-            f"URL parameter 'avg' ({state.avg}) is longer than the context; using {state.ctx}."
+            Message(
+                "URL parameter 'avg' ({avg}) is longer than the context; using {ctx}.",
+                avg=state.avg,
+                ctx=state.ctx,
+            )
         )
         state = replace(state, avg=state.ctx)
     return state, notices
 
 
 def encode(state: ViewState) -> dict[str, str]:
-    """Query parameters for ``state``: only fields that differ from the defaults."""
+    """Query parameters for ``state``: the fields that differ from the defaults, and always the
+    language, so a shared link opens in the sender's language whatever the reader's browser."""
     out: dict[str, str] = {}
     for f in fields(ViewState):
         v = getattr(state, f.name)
-        if v == getattr(DEFAULT_STATE, f.name):
+        if v == getattr(DEFAULT_STATE, f.name) and f.name != "lang":
             continue
         if f.name == "gpus":
             out[f.name] = ",".join(v)
@@ -246,6 +270,6 @@ def unpin(token: str, base: ViewState) -> ViewState:
     for part in token.split(":"):
         key, _, text = part.partition("=")
         if key not in PIN_FIELDS:
-            raise ValueError(f"pinned scenario has an unknown field {key!r:.30}")
+            raise ValueError(Message("pinned scenario has an unknown field {key!r:.30}", key=key))
         values[key] = PARSERS[key](text)
     return replace(base, src="preset", **values)

@@ -7,35 +7,41 @@ from typing import Any
 import pandas as pd
 
 from calculators import to_unit
+from dashboard.i18n import _, tr
 from dashboard.view import View
 
 
 def fit_table(view: View) -> pd.DataFrame:
     u = view.state.unit
     n = view.gpus_per_replica
+    range_col = _("Range low–high")
     rows = []
     for f in view.fits:
         rows.append(
             {
-                "GPU setup": setup_label(f.gpu.name, n, view.state.dp),
-                f"Usable per GPU ({u})": round(to_unit(f.budget_bytes, u), 2),
-                f"Fits {view.state.conc} requests?": "yes" if f.fits else "no",
-                f"Headroom per GPU ({u})": round(to_unit(f.headroom_bytes, u), 2),
-                f"Max requests @ {view.state.ctx:,} tokens": f.max_requests,
-                f"Max requests @ {view.state.avg:,} tokens (avg)": (f.max_requests_avg),
-                "Range low–high": _range_text(f.estimate.max_concurrency_range()),
+                _("GPU setup"): setup_label(f.gpu.name, n, view.state.dp),
+                _("Usable per GPU ({unit})").format(unit=u): round(to_unit(f.budget_bytes, u), 2),
+                _("Fits {n} requests?").format(n=view.state.conc): _("yes") if f.fits else _("no"),
+                _("Headroom per GPU ({unit})").format(unit=u): round(
+                    to_unit(f.headroom_bytes, u), 2
+                ),
+                _("Max requests @ {ctx:,} tokens").format(ctx=view.state.ctx): f.max_requests,
+                _("Max requests @ {avg:,} tokens (avg)").format(avg=view.state.avg): (
+                    f.max_requests_avg
+                ),
+                range_col: _range_text(f.estimate.max_concurrency_range()),
             }
         )
     table = pd.DataFrame(rows)
-    if "Range low–high" in table and (table["Range low–high"] == "—").all():
-        table = table.drop(columns=["Range low–high"])  # the article's method has no ranges
+    if range_col in table and (table[range_col] == "—").all():
+        table = table.drop(columns=[range_col])  # the article's method has no ranges
     return table
 
 
 def setup_label(gpu: str, per_replica: int, replicas: int) -> str:
     """'NVIDIA H100 SXM5 80GB × 2' (GPUs per replica) and ', 3 replicas' when replicated."""
     label = f"{gpu} × {per_replica}" if per_replica > 1 else gpu
-    return f"{label}, {replicas} replicas" if replicas > 1 else label
+    return label + _(", {n} replicas").format(n=replicas) if replicas > 1 else label
 
 
 def _range_text(rng: tuple[float, float] | None) -> str:
@@ -48,7 +54,7 @@ def methods_table(view: View) -> pd.DataFrame:
     rows = []
     for row in view.methods:
         rec: dict[str, Any] = {
-            "Method": row.label + (" (shown)" if row.method == view.state.method else "")
+            _("Method"): tr(row.label) + (_(" (shown)") if row.method == view.state.method else "")
         }
         for f, cap in zip(view.fits, row.per_gpu, strict=True):
             rec[setup_label(f.gpu.name, n, view.state.dp)] = "—" if cap != cap else f"{int(cap):,}"
@@ -60,20 +66,20 @@ def breakdown_table(view: View) -> pd.DataFrame:
     b = (view.fits[0].estimate if view.fits else view.estimate).per_gpu
     total = max(1, b.total_bytes)
     rows = [
-        ("Weights", b.weights_bytes),
-        ("KV cache", b.kv_cache_bytes),
-        ("Activations", b.activation_bytes),
-        ("Overhead", b.overhead_bytes),
-        ("Total", b.total_bytes),
+        (_("Weights"), b.weights_bytes),
+        (_("KV cache"), b.kv_cache_bytes),
+        (_("Activations"), b.activation_bytes),
+        (_("Overhead"), b.overhead_bytes),
+        (_("Total"), b.total_bytes),
     ]
     return pd.DataFrame(
         [
             {
-                "Component": name,
-                "Bytes": v,
+                _("Component"): name,
+                _("Bytes"): v,
                 "GiB": round(v / 2**30, 3),
                 "GB": round(v / 1e9, 3),
-                "Share": f"{100 * v / total:.1f} %",
+                _("Share"): f"{100 * v / total:.1f} %",
             }
             for name, v in rows
         ]

@@ -22,17 +22,20 @@ from calculators import (
     EngineSettings,
     Estimate,
     GPUSpec,
+    Message,
     ModelSpec,
     SpecError,
     Workload,
     declared_parameter_problem,
     estimate,
     kv_dtype,
+    message_of,
     parameter_breakdown,
     parse_config_json,
     weight_format,
 )
 from dashboard.bounds import MAX_TOTAL_GPUS, listed
+from dashboard.i18n import Joined, _, ngettext, tr
 from dashboard.state import DEFAULT_STATE, ViewState, unpin
 from presets import GPUPreset, PresetCatalog
 
@@ -116,20 +119,46 @@ class View:
         return self.state.tp * self.state.pp
 
     @property
-    def config_line(self) -> str:
+    def model_text(self) -> str:
+        """The model's label in the current language ('… (uploaded config.json)')."""
+        return tr(self.model_label)
+
+    @property
+    def short_model_label(self) -> str:
+        """The model's name without the source suffix, for chart titles."""
+        label = self.model_label
+        if isinstance(label, Message) and "name" in label.params:
+            return str(label.params["name"])
+        return tr(label)
+
+    @property
+    def concurrency_text(self) -> str:
+        n = self.state.conc
+        return ngettext("{n} concurrent request", "{n} concurrent requests", n).format(n=n)
+
+    def config_parts(self, with_concurrency: bool = True) -> list[str]:
+        """The configuration in words, in the current language (chart subtitles, captions)."""
         s = self.state
         parts = [
-            f"{self.weights_label} weights",
-            f"KV {self.kv_label}",
-            f"context {s.ctx:,} tokens",
-            f"{s.conc} concurrent request{'s' if s.conc != 1 else ''}",
+            _("{format} weights").format(format=tr(self.weights_label)),
+            _("KV {dtype}").format(dtype=tr(self.kv_label)),
+            _("context {ctx:,} tokens").format(ctx=s.ctx),
         ]
+        if with_concurrency:
+            parts.append(self.concurrency_text)
         if s.batch != 1:
-            parts.append(f"batch {s.batch}")
-        parts.append(f"{self.method_label}")
-        parts.append(f"per GPU, TP {s.tp} × PP {s.pp}" + (f", {s.dp} replicas" if s.dp > 1 else ""))
+            parts.append(_("batch {n}").format(n=s.batch))
+        parts.append(tr(self.method_label))
+        per_gpu = _("per GPU, TP {tp} × PP {pp}").format(tp=s.tp, pp=s.pp)
+        if s.dp > 1:
+            per_gpu += _(", {n} replicas").format(n=s.dp)
+        parts.append(per_gpu)
         parts.append(f"{s.unit}")
-        return " · ".join(parts)
+        return parts
+
+    @property
+    def config_line(self) -> str:
+        return " · ".join(self.config_parts())
 
 
 def read_uploaded_config(file_name: str, data: bytes) -> tuple[ModelSpec | None, str | None]:
@@ -140,11 +169,16 @@ def read_uploaded_config(file_name: str, data: bytes) -> tuple[ModelSpec | None,
     """
     shown = (file_name or "config.json")[:60]
     if len(data) > MAX_CONFIG_BYTES:
-        return None, f"{shown}: {len(data):,} bytes is over the {MAX_CONFIG_BYTES:,}-byte limit"
+        return None, Message(
+            "{file}: {size:,} bytes is over the {limit:,}-byte limit",
+            file=shown,
+            size=len(data),
+            limit=MAX_CONFIG_BYTES,
+        )
     try:
         return parse_config_json(data, name=shown), None
     except SpecError as e:
-        return None, f"{shown}: {e}"
+        return None, Message("{file}: {problem}", file=shown, problem=message_of(e))
 
 
 def resolve_model(
@@ -154,8 +188,9 @@ def resolve_model(
     notices: list[str] = []
     if state.src == "upload":
         if uploaded is not None:
-            return state, uploaded, f"{uploaded.name} (uploaded config.json)", notices
-        notices.append("No config.json uploaded yet: showing the default preset.")
+            label = Message("{name} (uploaded config.json)", name=uploaded.name)
+            return state, uploaded, label, notices
+        notices.append(Message("No config.json uploaded yet: showing the default preset."))
         state = replace(state, src="preset")
     if state.src == "custom":
         try:
@@ -171,9 +206,13 @@ def resolve_model(
                 torch_dtype="bfloat16",
                 name=f"Custom {state.c_params_b:g}B model",
             )
-            return state, spec, spec.name, notices
+            return state, spec, Message("Custom {b:g}B model", b=state.c_params_b), notices
         except SpecError as e:
-            notices.append(f"Custom model: {e}. Showing the default preset.")
+            notices.append(
+                Message(
+                    "Custom model: {problem}. Showing the default preset.", problem=message_of(e)
+                )
+            )
             state = replace(state, src="preset")
     preset = catalog.models[state.model]  # check_ids has made it a known preset
     return state, preset.spec, preset.name, notices
@@ -185,20 +224,28 @@ def check_ids(state: ViewState, catalog: PresetCatalog) -> tuple[ViewState, list
     binds widgets; ``build_view`` runs it for every caller."""
     notices: list[str] = []
     if state.model not in catalog.models:
-        notices.append(f"Unknown model preset {state.model[:60]!r}; showing {DEFAULT_STATE.model}.")
+        notices.append(
+            Message(
+                "Unknown model preset {model!r}; showing {default}.",
+                model=state.model[:60],
+                default=DEFAULT_STATE.model,
+            )
+        )
         state = replace(state, model=DEFAULT_STATE.model)
     unknown = [g[:40] for g in state.gpus if g not in catalog.gpus]
     if unknown:
-        notices.append(f"Unknown GPU preset(s) ignored: {', '.join(unknown)}.")
+        notices.append(Message("Unknown GPU preset(s) ignored: {ids}.", ids=", ".join(unknown)))
         state = replace(state, gpus=tuple(g for g in state.gpus if g in catalog.gpus))
     if state.weights not in WEIGHT_FORMATS:
-        notices.append(f"Unknown weight format {state.weights[:30]!r}; using bf16.")
+        notices.append(Message("Unknown weight format {id!r}; using bf16.", id=state.weights[:30]))
         state = replace(state, weights="bf16")
     if state.kv != "auto" and state.kv not in KV_DTYPES:
-        notices.append(f"Unknown KV cache dtype {state.kv[:30]!r}; using auto.")
+        notices.append(Message("Unknown KV cache dtype {id!r}; using auto.", id=state.kv[:30]))
         state = replace(state, kv="auto")
     if state.method not in METHODS:
-        notices.append(f"Method {state.method!r} is not available; using the article's.")
+        notices.append(
+            Message("Method {id!r} is not available; using the article's.", id=state.method)
+        )
         state = replace(state, method="article")
     return state, notices
 
@@ -211,36 +258,59 @@ def check_settings(state: ViewState, model: ModelSpec) -> tuple[ViewState, list[
     notices: list[str] = []
     if model.num_attention_heads % state.tp:
         notices.append(
-            f"Tensor parallel {state.tp} does not divide the model's {model.num_attention_heads} "
-            "attention heads; using 1."
+            Message(
+                "Tensor parallel {tp} does not divide the model's {heads} attention heads; "
+                "using 1.",
+                tp=state.tp,
+                heads=model.num_attention_heads,
+            )
         )
         state = replace(state, tp=1)
     if state.pp > model.num_hidden_layers:
         notices.append(
-            f"Pipeline parallel {state.pp} is more than the model's {model.num_hidden_layers} "
-            "layers; using 1."
+            Message(
+                "Pipeline parallel {pp} is more than the model's {layers} layers; using 1.",
+                pp=state.pp,
+                layers=model.num_hidden_layers,
+            )
         )
         state = replace(state, pp=1)
     if state.method == "llamacpp" and state.tp * state.pp > model.num_hidden_layers:
         notices.append(
-            f"llama.cpp splits layers over its GPUs: {state.tp * state.pp} GPUs for "
-            f"{model.num_hidden_layers} layers is too many; using TP 1 × PP 1."
+            Message(
+                "llama.cpp splits layers over its GPUs: {gpus} GPUs for {layers} layers is too "
+                "many; using TP 1 × PP 1.",
+                gpus=state.tp * state.pp,
+                layers=model.num_hidden_layers,
+            )
         )
         state = replace(state, tp=1, pp=1)
     if state.tp * state.pp * state.dp > MAX_TOTAL_GPUS:
         dp = max(1, MAX_TOTAL_GPUS // (state.tp * state.pp))
         notices.append(
-            f"TP {state.tp} × PP {state.pp} × {state.dp} replicas is "
-            f"{state.tp * state.pp * state.dp:,} GPUs, over {MAX_TOTAL_GPUS:,}; using {dp} replicas."
+            Message(
+                "TP {tp} × PP {pp} × {dp} replicas is {total:,} GPUs, over {limit:,}; using "
+                "{use} replicas.",
+                tp=state.tp,
+                pp=state.pp,
+                dp=state.dp,
+                total=state.tp * state.pp * state.dp,
+                limit=MAX_TOTAL_GPUS,
+                use=dp,
+            )
         )
         state = replace(state, dp=dp)
     if state.avg > state.ctx:
         state = replace(state, avg=state.ctx)
     if state.ctx > model.max_position_embeddings:
         notices.append(
-            f"Context {state.ctx:,} tokens is beyond the model's native maximum of "
-            f"{model.max_position_embeddings:,} (max_position_embeddings): the figures are for "
-            "the length asked, which the model was not trained for."
+            Message(
+                "Context {ctx:,} tokens is beyond the model's native maximum of {native:,} "
+                "(max_position_embeddings): the figures are for the length asked, which the "
+                "model was not trained for.",
+                ctx=state.ctx,
+                native=model.max_position_embeddings,
+            )
         )
     return state, notices
 
@@ -326,7 +396,10 @@ def build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | N
     except SpecError as e:
         fallback = replace(DEFAULT_STATE, gpus=state.gpus, unit=state.unit, pins=state.pins)
         view = _build_view(fallback, catalog, None)
-        notice = f"This configuration cannot be estimated: {e}. Showing the default preset."
+        notice = Message(
+            "This configuration cannot be estimated: {problem}. Showing the default preset.",
+            problem=message_of(e),
+        )
         return replace(view, notices=(notice, *view.notices))
 
 
@@ -402,21 +475,27 @@ def pinned_view(token: str, base: ViewState, catalog: PresetCatalog) -> tuple[Vi
     try:
         pinned = unpin(token, base)
     except ValueError as e:
-        return None, f"cannot be shown: {e}"
+        return None, Message("cannot be shown: {problem}", problem=message_of(e))
     unknown_gpus = [g[:40] for g in pinned.gpus if g not in catalog.gpus]
     if pinned.model not in catalog.models:
-        return None, f"cannot be shown: model preset {pinned.model[:60]!r} is not known"
+        return None, Message(
+            "cannot be shown: model preset {model!r} is not known", model=pinned.model[:60]
+        )
     view = build_view(pinned, catalog)
     problems = list(view.notices)
     if unknown_gpus:
         problems = [p for p in problems if not p.startswith("Unknown GPU preset")]
-        problems.append(f"GPU {listed(unknown_gpus)} is not known, shown without a GPU")
-    return view, "; ".join(p.rstrip(".") for p in problems)
+        problems.append(
+            Message("GPU {ids} is not known, shown without a GPU", ids=listed(unknown_gpus))
+        )
+    return view, Joined("; ", problems)
 
 
 def parameters_text(model: ModelSpec) -> str:
     pb = parameter_breakdown(model)
     total = pb.total / 1e9
     if model.is_moe:
-        return f"{total:,.1f}B parameters ({pb.active / 1e9:,.1f}B active)"
-    return f"{total:,.2f}B parameters"
+        return _("{total:,.1f}B parameters ({active:,.1f}B active)").format(
+            total=total, active=pb.active / 1e9
+        )
+    return _("{total:,.2f}B parameters").format(total=total)

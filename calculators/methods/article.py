@@ -19,6 +19,7 @@ from __future__ import annotations
 from calculators.estimate import Estimate, StageCost
 from calculators.formats import WeightFormat, dtype_bytes, kv_dtype
 from calculators.kv_cache import kv_layout
+from calculators.messages import N_
 from calculators.methods.base import EngineSettings, check_parallelism
 from calculators.overhead import overhead_bytes
 from calculators.params import parameter_breakdown
@@ -30,7 +31,7 @@ ARTICLE_DEFAULT_UTILIZATION = 1.0  # the article budgets the whole device (no en
 
 class ArticleMethod:
     id = "article"
-    label = "Article (conservative)"
+    label = N_("Article (conservative)")
     description = (
         "The source article's formulas: weights + KV + activations + α × weights, KV and "
         "activations growing with every concurrent request."
@@ -72,6 +73,8 @@ class ArticleMethod:
             parameters=parameter_breakdown(model),
             budget_bytes=budget,
             notes=(
-                "activations are the article's upper bound (all layers resident, × concurrency)",
+                N_(
+                    "activations are the article's upper bound (all layers resident, × concurrency)"
+                ),
             ),
         )

@@ -19,6 +19,7 @@ from typing import Final
 from calculators.estimate import ComponentRange, Estimate, StageCost
 from calculators.formats import WeightFormat, kv_dtype
 from calculators.kv_cache import kv_layout
+from calculators.messages import N_, Message
 from calculators.methods.base import EngineSettings
 from calculators.params import parameter_breakdown
 from calculators.spec import Deployment, ModelSpec, SpecError, Workload
@@ -36,7 +37,7 @@ KV_CELL_PADDING: Final[int] = 256  # n_ctx is padded to a multiple of 256 cells
 
 class LlamaCppMethod:
     id = "llamacpp"
-    label = "llama.cpp (GGUF, fixed n_ctx)"
+    label = N_("llama.cpp (GGUF, fixed n_ctx)")
     description = (
         "llama.cpp: GGUF weights split by layer, KV for n_ctx = slots × context allocated up "
         "front, and a compute buffer for n_ubatch tokens."
@@ -86,8 +87,13 @@ class LlamaCppMethod:
             budget_bytes=None if deployment.gpu is None else deployment.gpu.memory_bytes,
             reserves_full_context=True,
             notes=(
-                f"start with -c {cells} --parallel {slots} for {slots} slots of {workload.context_len} tokens",
-                "KV is allocated for every slot at start, used or not",
+                Message(
+                    "start with -c {cells} --parallel {slots} for {slots} slots of {ctx} tokens",
+                    cells=cells,
+                    slots=slots,
+                    ctx=workload.context_len,
+                ),
+                N_("KV is allocated for every slot at start, used or not"),
             ),
             ranges=(
                 ComponentRange(
@@ -98,5 +104,5 @@ class LlamaCppMethod:
                     source="a bare CUDA context to vLLM's TP1 startup baseline",
                 ),
             ),
-            details=(("compute buffer (n_ubatch)", compute), ("KV cells (-c)", cells)),
+            details=((N_("compute buffer (n_ubatch)"), compute), (N_("KV cells (-c)"), cells)),
         )

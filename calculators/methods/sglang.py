@@ -21,6 +21,7 @@ from typing import Final
 from calculators.estimate import ComponentRange, Estimate, StageCost
 from calculators.formats import WeightFormat, kv_dtype
 from calculators.kv_cache import kv_layout
+from calculators.messages import N_, Message
 from calculators.methods.base import EngineSettings, check_parallelism
 from calculators.methods.engine_common import engine_weights_per_stage
 from calculators.params import parameter_breakdown
@@ -60,7 +61,7 @@ def default_mem_fraction_static(gpu_memory_bytes: int, tp: int, pp: int) -> floa
 
 class SGLangMethod:
     id = "sglang"
-    label = "SGLang (mem_fraction_static)"
+    label = N_("SGLang (mem_fraction_static)")
     description = (
         "SGLang: the KV pool gets free memory × mem_fraction_static minus the weights; the rest "
         "(1 − mem_fraction_static) is kept for activations and CUDA graphs."
@@ -120,7 +121,10 @@ class SGLangMethod:
                 else None
             ),
             notes=(
-                f"mem_fraction_static {mfs:g}; activations and CUDA graphs live in the reserve",
+                Message(
+                    "mem_fraction_static {mfs:g}; activations and CUDA graphs live in the reserve",
+                    mfs=mfs,
+                ),
             ),
             ranges=(
                 ComponentRange(
@@ -132,7 +136,7 @@ class SGLangMethod:
                 ),
             ),
             details=(
-                ("reserve (1 − mem_fraction_static) × free", reserve),
-                ("CUDA context (+ NCCL)", context),
+                (N_("reserve (1 − mem_fraction_static) × free"), reserve),
+                (N_("CUDA context (+ NCCL)"), context),
             ),
         )

@@ -22,6 +22,7 @@ from typing import Final
 from calculators.estimate import ComponentRange, Estimate, StageCost
 from calculators.formats import WeightFormat, dtype_bytes, kv_dtype
 from calculators.kv_cache import KVGroup, KVLayout, kv_bits_per_token_per_layer
+from calculators.messages import N_, Message
 from calculators.methods.base import EngineSettings, check_parallelism
 from calculators.methods.engine_common import engine_weights_per_stage, padded_vocab, parse_version
 from calculators.params import parameter_breakdown
@@ -179,7 +180,7 @@ def activation_peak_bytes(
 
 class VLLMMethod:
     id = "vllm"
-    label = "vLLM (engine budget)"
+    label = N_("vLLM (engine budget)")
     description = (
         "vLLM's startup budget: device × gpu_memory_utilization − weights − profiled activation "
         "peak − non-torch memory (− CUDA graphs from v0.21); the rest is a paged KV pool."
@@ -278,11 +279,11 @@ class VLLMMethod:
             else ()
         )
         details = (
-            ("requested memory (device × utilisation)", budget or 0),
-            ("activation peak (profile run)", peaks[lim]),
-            ("non-torch increase", _gib(non_torch)),
-            ("CUDA graphs (subtracted from v0.21)", graphs),
-            ("CUDA context, outside the budget", _gib(CUDA_CONTEXT_GIB)),
+            (N_("requested memory (device × utilisation)"), budget or 0),
+            (N_("activation peak (profile run)"), peaks[lim]),
+            (N_("non-torch increase"), _gib(non_torch)),
+            (N_("CUDA graphs (subtracted from v0.21)"), graphs),
+            (N_("CUDA context, outside the budget"), _gib(CUDA_CONTEXT_GIB)),
         )
         return Estimate(
             method=self.id,
@@ -294,9 +295,18 @@ class VLLMMethod:
             kv_pool_bytes_override=tuple(pools) if budget is not None else None,
             kv_tokens_override=tuple(tokens) if budget is not None else None,
             notes=(
-                f"vLLM {version[0]}.{version[1]} ({'V1' if v1 else 'V0'}): max_num_batched_tokens {mnbt}, "
-                f"max_num_seqs {max_seqs}, gpu_memory_utilization {util:g}, block {block}",
-                "KV is a shared paged pool: requests hold the tokens they use, not the maximum",
+                Message(
+                    "vLLM {major}.{minor} ({engine}): max_num_batched_tokens {mnbt}, "
+                    "max_num_seqs {max_seqs}, gpu_memory_utilization {util:g}, block {block}",
+                    major=version[0],
+                    minor=version[1],
+                    engine="V1" if v1 else "V0",
+                    mnbt=mnbt,
+                    max_seqs=max_seqs,
+                    util=util,
+                    block=block,
+                ),
+                N_("KV is a shared paged pool: requests hold the tokens they use, not the maximum"),
             ),
             ranges=ranges,
             details=details,
