@@ -145,7 +145,8 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
             if view.state.dp > 1:
                 setup = _("{setup} ({n} replicas)").format(setup=setup, n=view.state.dp)
             requests = ngettext("{n:,} concurrent request", "{n:,} concurrent requests", n)
-            crossings.append((budget, fit.crossing, f"{setup}: {requests.format(n=n)}", color))
+            label = _("{setup}: {requests}").format(setup=setup, requests=requests.format(n=n))
+            crossings.append((budget, fit.crossing, label, color))
     # Label the crossings in a column at the upper left (the total line is low there), each label
     # at least LABEL_GAP of the axis above the previous one, with a leader line to its marker.
     crossings.sort(key=lambda t: t[0])

@@ -17,6 +17,10 @@ def _wait_ready(page) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
     )
+    # Plotly draws each chart asynchronously: the run can end before the second one is drawn
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{CHART}').length >= 2", timeout=60_000
+    )
 
 
 def _total_trace_y(page) -> list[float]:
