@@ -271,3 +271,12 @@ def test_gpu_speed_field_out_of_range_is_refused_by_name() -> None:
 def test_speed_gpus_carry_flops_with_a_source(gpu_id: str) -> None:
     g = CATALOG.gpus[gpu_id]
     assert g.peak_tflops_bf16 and g.interconnect_gb_s and g.speed_source
+
+
+def test_readme_states_the_number_of_presets() -> None:
+    # the README's opening sentence counts the built-in presets; it must follow models.yaml
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    n_models, n_gpus = len(CATALOG.models), len(CATALOG.gpus)
+    assert f"for {n_models} model presets and {n_gpus} GPUs" in readme
