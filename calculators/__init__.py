@@ -8,6 +8,7 @@ Where things are:
 * ``config``       Hugging Face config.json -> ModelSpec
 * ``params``       parameter count derived from the architecture
 * ``weights``      weight bytes (per tensor group, per GPU)
+* ``checkpoint``   exact weight bytes from a checkpoint's tensor list (safetensors, GGUF)
 * ``kv_cache``     the KV-cache formula (GQA, head_dim, MLA, sliding windows, TP)
 * ``activations``  the article's activation formula
 * ``overhead``     α × weights
@@ -20,6 +21,12 @@ Where things are:
 from __future__ import annotations
 
 from calculators.activations import article_activation_bytes
+from calculators.checkpoint import (
+    CheckpointWeights,
+    TensorEntry,
+    WeightsOrigin,
+    checkpoint_weights,
+)
 from calculators.config import MAX_CONFIG_BYTES, model_from_config, parse_config_json
 from calculators.estimate import COMPONENTS, Capacity, Estimate, MemoryBreakdown
 from calculators.formats import (
@@ -70,14 +77,20 @@ def estimate(
     deployment: Deployment | None = None,
     settings: EngineSettings | None = None,
     method: str = "article",
+    checkpoint: CheckpointWeights | None = None,
 ) -> Estimate:
-    """Estimate memory for ``model`` with the named ``method`` (default: the article's)."""
+    """Estimate memory for ``model`` with the named ``method`` (default: the article's).
+
+    ``checkpoint``: the checkpoint's own tensor bytes (``checkpoint_weights``); used for the
+    weights instead of parameters × bits when it is in ``weight_format_id``.
+    """
     return get_method(method).estimate(
         model,
         weight_format(weight_format_id),
         workload or Workload(),
         deployment or Deployment(),
         settings or EngineSettings(),
+        checkpoint,
     )
 
 
@@ -96,6 +109,7 @@ __all__ = [
     "UNIT_CONVENTION",
     "WEIGHT_FORMATS",
     "Capacity",
+    "CheckpointWeights",
     "ContextFit",
     "Deployment",
     "EngineSettings",
@@ -114,12 +128,15 @@ __all__ = [
     "Setup",
     "SpecError",
     "Target",
+    "TensorEntry",
     "VisionSpec",
     "WeightFormat",
+    "WeightsOrigin",
     "Workload",
     "article_activation_bytes",
     "article_kv_bytes",
     "article_weights_bytes",
+    "checkpoint_weights",
     "declared_parameter_problem",
     "estimate",
     "format_bytes",

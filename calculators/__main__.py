@@ -118,9 +118,17 @@ def _add_common_args(p: argparse.ArgumentParser) -> None:
         help="estimation method (default: article)",
     )
     src = p.add_argument_group(
-        "model (one of --config, --model, or --params with the architecture)"
+        "model (one of --config, --hf, --gguf, --model, or --params with the architecture)"
     )
-    src.add_argument("--config", type=_text_arg, help="path to a Hugging Face config.json")
+    src.add_argument(
+        "--config",
+        type=_text_arg,
+        help="a Hugging Face config.json, or a model folder (config.json + *.safetensors)",
+    )
+    src.add_argument(
+        "--hf", type=_text_arg, metavar="ORG/NAME[@REV]", help="a Hugging Face Hub model id"
+    )
+    src.add_argument("--gguf", type=_text_arg, metavar="FILE", help="a local GGUF file")
     src.add_argument("--model", type=_text_arg, help="a model preset id (see `models`)")
     src.add_argument("--params", type=_params_arg, help="parameter count by hand, e.g. 72e9 or 72B")
     src.add_argument("--layers", type=_int_arg(1, 10_000))
@@ -298,18 +306,56 @@ def _read_config(path_text: str) -> ModelSpec:
         raise UsageError(f"--config {path_text!r}: {e}") from None
 
 
-_WHAT = {"config": "path to a config.json", "model": "model preset id (see `models`)"}
+_WHAT = {
+    "config": "path to a config.json or a model folder",
+    "hf": "Hugging Face id (org/name)",
+    "gguf": "path to a GGUF file",
+    "model": "model preset id (see `models`)",
+}
 
 
-def _model(args: argparse.Namespace) -> tuple[ModelSpec, str]:
-    chosen = [n for n in ("config", "model", "params") if getattr(args, n) is not None]
+def _loaded(args: argparse.Namespace) -> Any:
+    """A model from a config.json, a folder, the Hub or a GGUF file (``model_sources``, imported
+    only here: the calculators never touch files or the network), or None for the other sources."""
+    from model_sources import SourceError
+    from model_sources.folder import default_format_of_config
+
+    try:
+        if args.config is not None:
+            path = Path(args.config)
+            if path.is_dir():
+                from model_sources.folder import load_folder
+
+                return load_folder(path)
+            spec = _read_config(args.config)
+            return default_format_of_config(spec, path, f"--config {args.config!r:.120}")
+        if args.hf is not None:
+            from model_sources.hub import load_hub_model
+
+            return load_hub_model(args.hf)
+        if args.gguf is not None:
+            from model_sources.gguf_file import load_gguf
+
+            return load_gguf(Path(args.gguf))
+    except SourceError as e:
+        raise UsageError(str(e)) from None
+    return None
+
+
+def _model(args: argparse.Namespace) -> tuple[ModelSpec, str, Any]:
+    """(model, default weight format, the source's LoadedModel or None)."""
+    sources = ("config", "hf", "gguf", "model", "params")
+    chosen = [n for n in sources if getattr(args, n) is not None]
     if len(chosen) != 1:
-        raise UsageError("give exactly one of --config, --model or --params")
+        raise UsageError("give exactly one of --config, --hf, --gguf, --model or --params")
     for flag in chosen:
         if not getattr(args, flag) and flag != "params":
             raise UsageError(f"--{flag}: empty; give a {_WHAT[flag]}")
-    if args.config is not None:
-        return _read_config(args.config), "bf16"
+    loaded = _loaded(args)
+    if loaded is not None:
+        if loaded.default_weight_format is None and args.weights is None:
+            raise UsageError(f"{loaded.source}: {loaded.notes[-1]} (--weights)")
+        return loaded.spec, loaded.default_weight_format or "bf16", loaded
     if args.model is not None:
         catalog = _catalog(args.presets)
         preset = catalog.models.get(args.model)
@@ -317,7 +363,7 @@ def _model(args: argparse.Namespace) -> tuple[ModelSpec, str]:
             raise UsageError(
                 f"--model: unknown preset {args.model!r:.80}; see `python -m calculators models`"
             )
-        return preset.spec, preset.default_weight_format
+        return preset.spec, preset.default_weight_format, None
     missing = [
         f"--{n.replace('_', '-')}"
         for n in ("layers", "hidden_size", "heads")
@@ -340,7 +386,7 @@ def _model(args: argparse.Namespace) -> tuple[ModelSpec, str]:
         )
     except SpecError as e:
         raise UsageError(str(e)) from None
-    return spec, "fp16" if args.dtype == "float16" else "bf16"
+    return spec, "fp16" if args.dtype == "float16" else "bf16", None
 
 
 def _gpu(args: argparse.Namespace) -> GPUSpec | None:
@@ -404,8 +450,9 @@ def _warn_declared(model: ModelSpec) -> None:
 
 def _estimate_inputs(
     args: argparse.Namespace,
-) -> tuple[ModelSpec, str, Workload, Deployment, EngineSettings]:
-    model, default_fmt = _model(args)
+) -> tuple[ModelSpec, str, Workload, Deployment, EngineSettings, Any]:
+    """Model, format, workload, deployment, settings, and the source's LoadedModel (or None)."""
+    model, default_fmt, loaded = _model(args)
     _warn_declared(model)
     fmt = _fmt_id(args, default_fmt)
     _check_kv(args, model)
@@ -435,16 +482,24 @@ def _estimate_inputs(
         settings = _settings(args)
     except (SpecError, ValueError) as e:
         raise UsageError(str(e)) from None
-    return model, fmt, workload, deployment, settings
+    return model, fmt, workload, deployment, settings, loaded
 
 
 def cmd_estimate(args: argparse.Namespace) -> dict[str, Any]:
-    model, fmt, workload, deployment, settings = _estimate_inputs(args)
+    model, fmt, workload, deployment, settings, loaded = _estimate_inputs(args)
     try:
-        est = estimate(model, fmt, workload, deployment, settings, method=args.method)
+        checkpoint = None if loaded is None else loaded.checkpoint
+        est = estimate(
+            model, fmt, workload, deployment, settings, method=args.method, checkpoint=checkpoint
+        )
         out = est.to_dict()
     except (SpecError, ValueError) as e:
         raise UsageError(str(e)) from None
+    if loaded is not None:
+        out["source"] = loaded.source
+        out["notes"] = [*loaded.notes, *est.notes]
+        if loaded.checkpoint is not None:
+            out["checkpoint"] = loaded.checkpoint.as_dict()
     out["model"] = model.name
     out["weights_format"] = fmt
     out["kv_cache_dtype"] = kv_dtype(args.kv_dtype, model.torch_dtype).id
@@ -452,8 +507,9 @@ def cmd_estimate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_solve(args: argparse.Namespace) -> dict[str, Any]:
-    """``estimate --solve context|format``: the setup is given, the answer is solved for."""
-    model, fmt, workload, deployment, settings = _estimate_inputs(args)
+    """``estimate --solve context|format``: the setup is given, the answer is solved for (weights
+    from the architecture: the solvers compare formats, so a checkpoint's bytes are not used)."""
+    model, fmt, workload, deployment, settings, _ = _estimate_inputs(args)
     if deployment.gpu is None:
         raise UsageError(f"--solve {args.solve}: give --gpu or --gpu-memory-gib")
     try:
@@ -503,7 +559,7 @@ def _price_arg(value: str) -> tuple[str, float]:
 
 
 def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
-    model, default_fmt = _model(args)
+    model, default_fmt, _ = _model(args)
     _warn_declared(model)
     fmt = _fmt_id(args, default_fmt)
     _check_kv(args, model)
@@ -770,6 +826,15 @@ def _print_estimate_text(out: dict[str, Any]) -> None:
         print(
             f"  {key.replace('_bytes', ''):<12}{format_bytes(pg[key], 'GiB'):>14}{format_bytes(pg[key], 'GB'):>14}"
         )
+    origin = out.get("weights_origin")
+    if origin and origin["from_checkpoint_bytes"] is not None:
+        print(
+            f"weights: from the checkpoint {format_bytes(origin['from_checkpoint_bytes'], 'GiB')}, "
+            f"from the architecture {format_bytes(origin['from_architecture_bytes'], 'GiB')} "
+            f"(whole model); the estimate uses the {origin['used']}"
+        )
+    for note in out.get("notes", []):
+        print(f"note: {note}")
     cap = out.get("capacity")
     if cap:
         print(

@@ -20,6 +20,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from calculators.checkpoint import WeightsOrigin
 from calculators.kv_cache import KVLayout
 from calculators.params import ParameterBreakdown
 from calculators.spec import MAX_BYTES, Deployment, SpecError, Workload
@@ -179,6 +180,7 @@ class Estimate:
     notes: tuple[str, ...] = field(default=())
     ranges: tuple[ComponentRange, ...] = field(default=())
     details: tuple[tuple[str, int], ...] = field(default=())
+    weights_origin: WeightsOrigin | None = None  # checkpoint bytes or parameters × bits
 
     def __post_init__(self) -> None:
         w = self.workload
@@ -433,6 +435,8 @@ class Estimate:
             },
             "notes": list(self.notes),
         }
+        if self.weights_origin is not None:
+            out["weights_origin"] = self.weights_origin.as_dict()
         if self.details:
             out["details"] = dict(self.details)
         if self.ranges:

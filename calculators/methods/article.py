@@ -16,6 +16,7 @@ a flat activation peak instead (see the vllm, sglang and llamacpp methods).
 
 from __future__ import annotations
 
+from calculators.checkpoint import CheckpointWeights, stage_weights
 from calculators.estimate import Estimate, StageCost
 from calculators.formats import WeightFormat, dtype_bytes, kv_dtype
 from calculators.kv_cache import kv_layout
@@ -24,7 +25,7 @@ from calculators.methods.base import EngineSettings, check_parallelism
 from calculators.overhead import overhead_bytes
 from calculators.params import parameter_breakdown
 from calculators.spec import Deployment, ModelSpec, Workload
-from calculators.weights import pipeline_stages, weights_bytes_per_stage
+from calculators.weights import pipeline_stages
 
 ARTICLE_DEFAULT_UTILIZATION = 1.0  # the article budgets the whole device (no engine reserve)
 
@@ -44,12 +45,13 @@ class ArticleMethod:
         workload: Workload,
         deployment: Deployment,
         settings: EngineSettings,
+        checkpoint: CheckpointWeights | None = None,
     ) -> Estimate:
         check_parallelism(model, deployment)
         tp, pp = deployment.tensor_parallel_size, deployment.pipeline_parallel_size
         kv = kv_dtype(workload.kv_cache_dtype, model.torch_dtype)
         act_bytes = dtype_bytes(model.torch_dtype)
-        weights = weights_bytes_per_stage(model, fmt, tp, pp)
+        weights, origin = stage_weights(model, fmt, tp, pp, checkpoint)
         stages = []
         for s, layers in enumerate(pipeline_stages(model.num_hidden_layers, pp)):
             stages.append(
@@ -76,5 +78,7 @@ class ArticleMethod:
                 N_(
                     "activations are the article's upper bound (all layers resident, × concurrency)"
                 ),
+                *origin.notes,
             ),
+            weights_origin=origin,
         )

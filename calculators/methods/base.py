@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Protocol
 
+from calculators.checkpoint import CheckpointWeights
 from calculators.estimate import Estimate
 from calculators.formats import WeightFormat
 from calculators.spec import Deployment, ModelSpec, SpecError, Workload
@@ -64,6 +65,7 @@ class Method(Protocol):
         workload: Workload,
         deployment: Deployment,
         settings: EngineSettings,
+        checkpoint: CheckpointWeights | None = None,
     ) -> Estimate: ...
 
 

@@ -7,9 +7,9 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Final
 
+from calculators.checkpoint import CheckpointWeights, WeightsOrigin, stage_weights
 from calculators.formats import WeightFormat, dtype_bytes
 from calculators.spec import ModelSpec
-from calculators.weights import weights_bytes_per_stage
 
 # vLLM's VocabParallelEmbedding pads the vocabulary to a multiple of 64 rows (DEFAULT_VOCAB_PADDING_SIZE,
 # vllm/model_executor/layers/vocab_parallel_embedding.py). Unit: rows.
@@ -43,11 +43,17 @@ def rope_cache_bytes(model: ModelSpec) -> int:
 
 @lru_cache(maxsize=4096)  # pure in frozen specs; the planner asks for the same split per GPU type
 def engine_weights_per_stage(
-    model: ModelSpec, fmt: WeightFormat, tp: int, pp: int
-) -> tuple[int, ...]:
-    """Weights on one GPU of each stage as vLLM/SGLang load them: parameters in ``fmt``, the
-    vocabulary padded to 64 rows, plus the RoPE cache."""
-    base = list(weights_bytes_per_stage(model, fmt, tp, pp))
+    model: ModelSpec,
+    fmt: WeightFormat,
+    tp: int,
+    pp: int,
+    checkpoint: CheckpointWeights | None = None,
+) -> tuple[tuple[int, ...], WeightsOrigin]:
+    """Weights on one GPU of each stage as vLLM/SGLang load them: parameters in ``fmt`` (or the
+    checkpoint's stored bytes, see ``calculators.checkpoint.stage_weights``), the vocabulary
+    padded to 64 rows, plus the RoPE cache; and where the weights come from."""
+    stage_bytes, origin = stage_weights(model, fmt, tp, pp, checkpoint)
+    base = list(stage_bytes)
     pad_rows = padded_vocab(model.vocab_size) - model.vocab_size
     if pad_rows:
         pad = Fraction(pad_rows * model.hidden_size) * fmt.embedding_bits / 8 / tp
@@ -55,4 +61,4 @@ def engine_weights_per_stage(
         if not model.tie_word_embeddings or pp > 1:
             base[-1] += int(Fraction(pad_rows * model.hidden_size) * fmt.lm_head_bits / 8 / tp)
     rope = rope_cache_bytes(model)
-    return tuple(b + rope for b in base)
+    return tuple(b + rope for b in base), origin

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from calculators.checkpoint import CheckpointWeights, stage_weights
 from calculators.estimate import ComponentRange, Estimate, StageCost
 from calculators.formats import WeightFormat, kv_dtype
 from calculators.kv_cache import kv_layout
@@ -24,7 +25,7 @@ from calculators.methods.base import EngineSettings
 from calculators.params import parameter_breakdown
 from calculators.spec import Deployment, ModelSpec, SpecError, Workload
 from calculators.units import BYTES_PER_GIB
-from calculators.weights import pipeline_stages, weight_groups, weights_bytes_per_stage
+from calculators.weights import pipeline_stages, weight_groups
 
 LOGITS_BYTES_PER_VOCAB_TOKEN: Final[int] = 4  # fp32 logits per vocabulary entry and ubatch token
 KQ_BYTES: Final[int] = 4  # fp32 KQ scores per (cell, token, head) without flash attention
@@ -50,14 +51,20 @@ class LlamaCppMethod:
         workload: Workload,
         deployment: Deployment,
         settings: EngineSettings,
+        checkpoint: CheckpointWeights | None = None,
     ) -> Estimate:
         n_gpu = deployment.gpus_per_replica  # llama.cpp splits layers over all its GPUs
         if n_gpu > model.num_hidden_layers:
             raise SpecError(f"GPU count: {n_gpu} GPUs for {model.num_hidden_layers} layers")
         kv = kv_dtype(workload.kv_cache_dtype if workload.kv_cache_dtype != "auto" else "fp16")
-        weights = list(weights_bytes_per_stage(model, fmt, 1, n_gpu))
-        if not model.tie_word_embeddings:
-            weights[0] -= weight_groups(model, fmt).embedding_bytes  # token_embd stays on the host
+        stage_bytes, origin = stage_weights(model, fmt, 1, n_gpu, checkpoint)
+        weights = list(stage_bytes)
+        if not model.tie_word_embeddings:  # token_embd stays on the host
+            weights[0] -= (
+                checkpoint.embedding_bytes
+                if checkpoint is not None and origin.used == "checkpoint"
+                else weight_groups(model, fmt).embedding_bytes
+            )
         ubatch = settings.n_ubatch
         compute = model.vocab_size * ubatch * LOGITS_BYTES_PER_VOCAB_TOKEN
         kq_per_token = (
@@ -94,7 +101,9 @@ class LlamaCppMethod:
                     ctx=workload.context_len,
                 ),
                 N_("KV is allocated for every slot at start, used or not"),
+                *origin.notes,
             ),
+            weights_origin=origin,
             ranges=(
                 ComponentRange(
                     name="cuda_context",

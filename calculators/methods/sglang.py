@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from calculators.checkpoint import CheckpointWeights
 from calculators.estimate import ComponentRange, Estimate, StageCost
 from calculators.formats import WeightFormat, kv_dtype
 from calculators.kv_cache import kv_layout
@@ -74,11 +75,12 @@ class SGLangMethod:
         workload: Workload,
         deployment: Deployment,
         settings: EngineSettings,
+        checkpoint: CheckpointWeights | None = None,
     ) -> Estimate:
         check_parallelism(model, deployment)
         tp, pp = deployment.tensor_parallel_size, deployment.pipeline_parallel_size
         kv = kv_dtype(workload.kv_cache_dtype, model.torch_dtype)
-        weights = engine_weights_per_stage(model, fmt, tp, pp)
+        weights, origin = engine_weights_per_stage(model, fmt, tp, pp, checkpoint)
         gpu = deployment.gpu
         context = CUDA_CONTEXT_BYTES + (NCCL_BYTES if tp * pp > 1 else 0)
         device = gpu.memory_bytes if gpu is not None else None
@@ -125,7 +127,9 @@ class SGLangMethod:
                     "mem_fraction_static {mfs:g}; activations and CUDA graphs live in the reserve",
                     mfs=mfs,
                 ),
+                *origin.notes,
             ),
+            weights_origin=origin,
             ranges=(
                 ComponentRange(
                     name="cuda_context",

@@ -19,6 +19,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Final
 
+from calculators.checkpoint import CheckpointWeights
 from calculators.estimate import ComponentRange, Estimate, StageCost
 from calculators.formats import WeightFormat, dtype_bytes, kv_dtype
 from calculators.kv_cache import KVGroup, KVLayout, kv_bits_per_token_per_layer
@@ -193,6 +194,7 @@ class VLLMMethod:
         workload: Workload,
         deployment: Deployment,
         settings: EngineSettings,
+        checkpoint: CheckpointWeights | None = None,
     ) -> Estimate:
         check_parallelism(model, deployment)
         version = parse_version(settings.engine_version, DEFAULT_VERSION)
@@ -212,7 +214,7 @@ class VLLMMethod:
         kv = kv_dtype(workload.kv_cache_dtype, model.torch_dtype)
         kv_bits = kv_bits_per_token_per_layer(model, kv, tp)
         block = settings.block_size
-        weights = engine_weights_per_stage(model, fmt, tp, pp)
+        weights, origin = engine_weights_per_stage(model, fmt, tp, pp, checkpoint)
         if not v1:
             non_torch, nt_range = NON_TORCH_V0_GIB, (NON_TORCH_V0_GIB, NON_TORCH_V0_GIB)
         elif tp > 1:
@@ -307,7 +309,9 @@ class VLLMMethod:
                     block=block,
                 ),
                 N_("KV is a shared paged pool: requests hold the tokens they use, not the maximum"),
+                *origin.notes,
             ),
             ranges=ranges,
             details=details,
+            weights_origin=origin,
         )
