@@ -72,6 +72,9 @@ INT_BOUNDS: Final[dict[str, IntBound]] = {
     "c_kv_heads": IntBound(1, 4096),
     "c_head_dim": IntBound(8, 4096),
     "c_vocab": IntBound(0, 2_000_000, 1000),
+    "in_tok": IntBound(1, 1_048_576, 256),  # speed chart: prompt tokens per request
+    "out_tok": IntBound(1, 1_048_576, 256),  # speed chart: output tokens per request
+    "slo": IntBound(0, 1),  # speed SLO off (0) / on (1)
 }
 
 FLOAT_BOUNDS: Final[dict[str, FloatBound]] = {
@@ -79,6 +82,8 @@ FLOAT_BOUNDS: Final[dict[str, FloatBound]] = {
     "util": FloatBound(0.5, 1.0, 0.01),  # vLLM gpu_memory_utilization
     "mfs": FloatBound(0.0, 0.99, 0.01),  # SGLang mem_fraction_static; 0 = SGLang's default
     "c_params_b": FloatBound(0.001, 10_000.0, 0.5),  # billions of parameters
+    "slo_tps": FloatBound(0.1, 10_000.0, 1.0),  # SLO: at least this many tokens/s per user
+    "slo_ttft": FloatBound(0.01, 600.0, 0.1),  # SLO: time to first token at most, seconds
 }
 
 # Cross-field limits (checked with the model in dashboard.view.check_settings).

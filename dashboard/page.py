@@ -27,9 +27,11 @@ from dashboard.session import (
     md_escape,
 )
 from dashboard.sidebar import sidebar
+from dashboard.speed_figure import speed_figure
+from dashboard.speed_view import SpeedView, speed_view
 from dashboard.state import encode
 from dashboard.tables import breakdown_table, fit_table, methods_table
-from dashboard.view import build_view, parameters_text
+from dashboard.view import View, build_view, parameters_text
 
 
 def main() -> None:
@@ -76,8 +78,9 @@ def main() -> None:
     )
     m4.metric(_("KV per token (all layers)"), f"{est.kv_bytes_per_token / 1024:,.1f} KiB")
 
+    speed = speed_view(view) if view.fits else None
     if view.fits:
-        st.dataframe(fit_table(view), hide_index=True, width="stretch")
+        st.dataframe(fit_table(view, speed), hide_index=True, width="stretch")
     else:
         st.info(_("Pick one or more GPUs in the sidebar to see fit, headroom and capacity."))
 
@@ -88,6 +91,8 @@ def main() -> None:
     )
     if view.state.method != "article" and view.fits:
         st.caption(md_escape(" · ".join(tr(n) for n in view.fits[0].estimate.notes)))
+    if speed is not None:
+        render_speed(view, speed)
     if view.fits and view.methods:
         st.markdown(
             _(
@@ -123,3 +128,36 @@ def main() -> None:
     )
     with st.expander(_("Formulas with the current values")):
         st.markdown(formulas_markdown(view))
+
+
+def render_speed(view: View, speed: SpeedView) -> None:
+    """The speed chart under the memory chart, and what it could not draw."""
+    s = view.state
+    slo = (s.slo_tps, s.slo_ttft) if s.slo else None
+    subtitle = (
+        f"{view.weights_label} weights · KV {view.kv_label} · {s.in_tok:,} in / {s.out_tok:,} out "
+        f"tokens · TP {s.tp}"
+        + (f" · PP {s.pp}" if s.pp > 1 else "")
+        + (f" · {s.dp} replicas" if s.dp > 1 else "")
+        + f" · {speed.engine} engine model"
+    )
+    fig = speed_figure(
+        speed,
+        f"Speed vs concurrent users — {view.model_label.split(' (')[0]}",
+        subtitle,
+        slo,
+        validate=False,
+    )
+    st.plotly_chart(fig, config=plotly_config(view, "speed"), key="chart_speed")
+    notes = [*speed.notes]
+    notes += [f"{line.gpu.name}: {line.problem}" for line in speed.lines if line.problem]
+    notes += [
+        f"{line.gpu.name}: no request of {s.in_tok + s.out_tok:,} tokens fits in memory"
+        for line in speed.lines
+        if not line.problem and line.fits < 1
+    ]
+    notes.append(
+        "Speed model: fitted on public vLLM / TensorRT-LLM measurements; median error on held-back "
+        "data TPOT 12 %, TTFT 21 % (see docs/accuracy.md)."
+    )
+    st.caption(md_escape(" · ".join(notes)))

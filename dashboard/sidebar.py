@@ -59,6 +59,7 @@ def sidebar(cat: PresetCatalog) -> ModelSpec | None:
     workload_inputs(cat)
     method_inputs()
     gpu_inputs(cat)
+    speed_inputs()
     return uploaded
 
 
@@ -284,3 +285,25 @@ def gpu_inputs(cat: PresetCatalog) -> None:
             "market memory)."
         ),
     )
+
+
+def speed_inputs() -> None:
+    """The speed chart's request lengths and its optional service-level objective (SLO)."""
+    k = WIDGET_KEYS
+    sb = st.sidebar
+    sb.header("Speed")
+    c1, c2 = sb.columns(2)
+    int_input(c1, "Input tokens", "in_tok", help="Prompt tokens per request (speed chart).")
+    int_input(c2, "Output tokens", "out_tok", help="Generated tokens per request (speed chart).")
+    sb.radio(
+        "Speed target (SLO)",
+        [0, 1],
+        key=k["slo"],
+        horizontal=True,
+        format_func=lambda v: "on" if v else "off",
+        help="With a target, the fit table adds the most concurrent users that still meet it.",
+    )
+    if st.session_state[k["slo"]]:
+        c1, c2 = sb.columns(2)
+        float_input(c1, "Min tokens/s per user", "slo_tps", format="%.1f")
+        float_input(c2, "Max TTFT (s)", "slo_ttft", format="%.2f")

@@ -63,6 +63,12 @@ class ViewState:
     c_kv_heads: int = 8
     c_head_dim: int = 128
     c_vocab: int = 128256
+    # speed chart: request lengths and an optional service-level objective
+    in_tok: int = 1024
+    out_tok: int = 1024
+    slo: int = 0
+    slo_tps: float = 20.0
+    slo_ttft: float = 2.0
     pins: tuple[str, ...] = field(default=())
     # the page's language; a first visit without `lang` follows the browser (dashboard.session)
     lang: str = "en"

@@ -8,15 +8,26 @@ import pandas as pd
 
 from calculators import to_unit
 from dashboard.i18n import _, tr
+from dashboard.speed_view import SpeedView
 from dashboard.view import View
 
 
-def fit_table(view: View) -> pd.DataFrame:
+def fit_table(view: View, speed: SpeedView | None = None) -> pd.DataFrame:
+    """One row per GPU setup; with the speed SLO on, the most users meeting it beside what fits."""
     u = view.state.unit
     n = view.gpus_per_replica
     range_col = _("Range low–high")
+    s = view.state
     rows = []
-    for f in view.fits:
+    for i, f in enumerate(view.fits):
+        extra: dict[str, Any] = {}
+        if speed is not None and s.slo:
+            line = speed.lines[i]
+            tokens = s.in_tok + s.out_tok
+            extra[f"Max requests @ {tokens:,} tokens (speed chart)"] = line.fits
+            extra[f"Max meeting SLO (≥ {s.slo_tps:g} tok/s/user, TTFT ≤ {s.slo_ttft:g} s)"] = (
+                "—" if line.problem else f"{line.max_meeting_slo or 0:,}"
+            )
         rows.append(
             {
                 _("GPU setup"): setup_label(f.gpu.name, n, view.state.dp),
@@ -30,6 +41,7 @@ def fit_table(view: View) -> pd.DataFrame:
                     f.max_requests_avg
                 ),
                 range_col: _range_text(f.estimate.max_concurrency_range()),
+                **extra,
             }
         )
     table = pd.DataFrame(rows)

@@ -47,6 +47,11 @@ def main() -> None:
     c1.number_input("Tensor parallel", 1, 64, 1, key="tp")
     c2.number_input("Pipeline stages", 1, 64, 1, key="pp")
     sb.radio("Unit", ["GiB", "GB"], key="unit", horizontal=True)
+    sb.header("Speed")
+    c1, c2 = sb.columns(2)
+    c1.number_input("Input tokens", 1, 1_048_576, 1024, key="in_tok")
+    c2.number_input("Output tokens", 1, 1_048_576, 1024, key="out_tok")
+    sb.radio("Speed target (SLO)", [0, 1], key="slo", horizontal=True)
 
     st.title("floor")
     st.caption("trivial arithmetic")
@@ -101,6 +106,31 @@ def main() -> None:
     layout["shapes"] = [{"type": "line", "x0": conc, "x1": conc, "y0": 0, "y1": 1, "yref": "paper"}]
     fig = go.Figure({"data": data, "layout": layout}, _validate=False)
     st.plotly_chart(fig, key="c1")
+    # The speed chart: two panels, two lines and two limit lines per GPU, like the dashboard's.
+    xs = np.arange(1, 121, dtype=np.float64)
+    speed_data: list[dict[str, Any]] = []
+    speed_shapes: list[dict[str, Any]] = []
+    for i, _ in enumerate(gpus):
+        speed_data.append({"type": "scatter", "x": xs, "y": 100 / (xs + i), "mode": "lines",
+                           "name": f"gpu {i}", "xaxis": "x", "yaxis": "y"})  # fmt: skip
+        speed_data.append({"type": "scatter", "x": xs, "y": xs / 100 + i, "mode": "lines",
+                           "showlegend": False, "xaxis": "x2", "yaxis": "y2"})  # fmt: skip
+        for ref in ("y domain", "y2 domain"):
+            speed_shapes.append({"type": "line", "x0": 50 + i, "x1": 50 + i, "y0": 0, "y1": 1,
+                                 "yref": ref, "xref": "x" if ref == "y domain" else "x2"})  # fmt: skip
+    speed_layout = _layout("title", "subtitle", "tok/s", "Concurrent users")
+    speed_layout.update(
+        {
+            "yaxis": {"domain": [0.55, 1.0]},
+            "xaxis2": {"anchor": "y2"},
+            "yaxis2": {"domain": [0, 0.45], "type": "log"},
+            "shapes": speed_shapes,
+        }
+    )
+    st.plotly_chart(
+        go.Figure({"data": speed_data, "layout": speed_layout}, _validate=False), key="c3"
+    )
+    st.caption("speed notes")
     st.markdown("methods")
     st.dataframe(
         pd.DataFrame({"method": ["a", "b", "c", "d"], **{g: [1, 2, 3, 4] for g in gpus}}),

@@ -43,7 +43,7 @@ def decode(arr: object) -> np.ndarray:
 
 def test_loads_without_exception_and_shows_everything() -> None:
     at = run_app()
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3  # memory, speed, breakdown
     m = metrics(at)
     assert m["Total per GPU"].endswith("GiB") and m["Weights per GPU"] == "14.96 GiB"
     assert len(at.dataframe) >= 3
@@ -154,7 +154,8 @@ def test_url_round_trip_restores_the_view() -> None:
 def test_bad_url_values_fall_back_with_a_notice(query) -> None:
     at = run_app(**query)
     assert at.warning, "a visible notice is expected"
-    assert len(at.get("plotly_chart")) == 2
+    # memory, speed (needs a GPU: an unknown GPU id leaves none) and breakdown
+    assert len(at.get("plotly_chart")) == (3 if at.session_state["w_gpus"] else 2)
     text = " ".join(w.value for w in at.warning)
     assert "<script>" not in text  # user text is escaped, never rendered as markup
 
@@ -183,7 +184,7 @@ def test_pinning_adds_a_bar_per_scenario() -> None:
     at = run_app()
     at.button[0].click().run()
     at.sidebar.selectbox(key="w_weights").set_value("int4").run()
-    bars = [t for t in figure(at, 1)["data"] if t.get("type") == "bar"]
+    bars = [t for t in figure(at, 2)["data"] if t.get("type") == "bar"]
     assert len(decode(bars[0]["y"])) == 2
     assert "pins" in at.query_params
 
@@ -191,7 +192,7 @@ def test_pinning_adds_a_bar_per_scenario() -> None:
 @pytest.mark.parametrize("method", ["vllm", "sglang", "llamacpp"])
 def test_engine_methods_render(method: str) -> None:
     at = run_app(method=method)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3  # memory, speed, breakdown
     sub = figure(at, 0)["layout"]["title"]["subtitle"]["text"]
     assert {"vllm": "vLLM", "sglang": "SGLang", "llamacpp": "llama.cpp"}[method] in sub
 
@@ -206,3 +207,35 @@ def test_replicas_multiply_capacity_not_memory() -> None:
     col = next(c for c in at.dataframe[0].value.columns if c.startswith("Max requests @ 8,192"))
     assert three[col] == 3 * one[col]
     assert "3 replicas" in three["GPU setup"]
+
+
+def test_speed_chart_and_slo_column() -> None:
+    at = run_app(method="vllm", gpus="h100-sxm-80gb,a100-40gb,rtx-4090-24gb", slo="1")
+    fig = figure(at, 1)
+    assert "Speed vs concurrent users" in fig["layout"]["title"]["text"]
+    assert "1,024 in / 1,024 out" in fig["layout"]["title"]["subtitle"]["text"]
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Tokens/s per user"
+    assert fig["layout"]["yaxis2"]["title"]["text"].startswith("Time to first token (s")
+    names = [t.get("name", "") for t in fig["data"] if t.get("showlegend") is not False]
+    assert any(n.startswith("NVIDIA H100 SXM5 80GB:") for n in names)
+    assert any(n.startswith("SLO:") for n in names)
+    # the memory limit: a dashed vertical line per drawn GPU in each panel
+    assert sum(1 for s in fig["layout"]["shapes"] if s["line"].get("dash") == "dash") == 4
+    table = at.dataframe[0].value
+    slo_col = next(c for c in table.columns if c.startswith("Max meeting SLO"))
+    fits_col = next(c for c in table.columns if c.endswith("(speed chart)"))
+    h100 = table.iloc[0]
+    assert 0 < int(str(h100[slo_col]).replace(",", "")) <= int(h100[fits_col])
+    assert table.iloc[2][slo_col] == "—"  # RTX 4090: no TFLOPS in its preset
+    captions = " ".join(c.value for c in at.caption)
+    assert "peak" in captions and "RTX 4090" in captions
+
+
+def test_speed_inputs_move_the_speed_chart_only() -> None:
+    at = run_app(method="vllm", gpus="h100-sxm-80gb")
+    before = figure(at, 0), decode(figure(at, 1)["data"][0]["y"])
+    at.sidebar.number_input(key="w_in_tok").set_value(8192).run()
+    assert figure(at, 0) == before[0]
+    after = decode(figure(at, 1)["data"][0]["y"])
+    assert after[0] < before[1][0]  # a longer prompt: slower per user
+    assert at.query_params["in_tok"] == ["8192"] or at.query_params["in_tok"] == "8192"

@@ -40,7 +40,8 @@ def warnings(at: AppTest) -> str:
 
 def assert_page_is_whole(at: AppTest) -> None:
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2
+    charts = 3 if at.session_state["w_gpus"] else 2  # the speed chart needs a GPU
+    assert len(at.get("plotly_chart")) == charts
     assert not total_metric(at).startswith("-")
 
 
