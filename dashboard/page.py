@@ -134,17 +134,20 @@ def render_speed(view: View, speed: SpeedView) -> None:
     """The speed chart under the memory chart, and what it could not draw."""
     s = view.state
     slo = (s.slo_tps, s.slo_ttft) if s.slo else None
-    subtitle = (
-        f"{view.weights_label} weights · KV {view.kv_label} · {s.in_tok:,} in / {s.out_tok:,} out "
-        f"tokens · TP {s.tp}"
-        + (f" · PP {s.pp}" if s.pp > 1 else "")
-        + (f" · {s.dp} replicas" if s.dp > 1 else "")
-        + f" · {speed.engine} engine model"
-    )
+    parts = [
+        _("{weights} weights · KV {kv} · {i:,} in / {o:,} out tokens · TP {tp}").format(
+            weights=tr(view.weights_label), kv=tr(view.kv_label), i=s.in_tok, o=s.out_tok, tp=s.tp
+        )
+    ]
+    if s.pp > 1:
+        parts.append(f"PP {s.pp}")
+    if s.dp > 1:
+        parts.append(_("{n} replicas").format(n=s.dp))
+    parts.append(_("{engine} engine model").format(engine=speed.engine))
     fig = speed_figure(
         speed,
-        f"Speed vs concurrent users — {view.model_label.split(' (')[0]}",
-        subtitle,
+        _("Speed vs concurrent users — {model}").format(model=view.model_label.split(" (")[0]),
+        " · ".join(parts),
         slo,
         validate=False,
     )
@@ -152,12 +155,16 @@ def render_speed(view: View, speed: SpeedView) -> None:
     notes = [*speed.notes]
     notes += [f"{line.gpu.name}: {line.problem}" for line in speed.lines if line.problem]
     notes += [
-        f"{line.gpu.name}: no request of {s.in_tok + s.out_tok:,} tokens fits in memory"
+        _("{gpu}: no request of {n:,} tokens fits in memory").format(
+            gpu=line.gpu.name, n=s.in_tok + s.out_tok
+        )
         for line in speed.lines
         if not line.problem and line.fits < 1
     ]
     notes.append(
-        "Speed model: fitted on public vLLM / TensorRT-LLM measurements; median error on held-back "
-        "data TPOT 12 %, TTFT 21 % (see docs/accuracy.md)."
+        _(
+            "Speed model: fitted on public vLLM / TensorRT-LLM measurements; median error on "
+            "held-back data TPOT 12 %, TTFT 21 % (see docs/accuracy.md)."
+        )
     )
     st.caption(md_escape(" · ".join(notes)))

@@ -291,19 +291,21 @@ def speed_inputs() -> None:
     """The speed chart's request lengths and its optional service-level objective (SLO)."""
     k = WIDGET_KEYS
     sb = st.sidebar
-    sb.header("Speed")
+    sb.header(_("Speed"))
     c1, c2 = sb.columns(2)
-    int_input(c1, "Input tokens", "in_tok", help="Prompt tokens per request (speed chart).")
-    int_input(c2, "Output tokens", "out_tok", help="Generated tokens per request (speed chart).")
+    int_input(c1, _("Input tokens"), "in_tok", help=_("Prompt tokens per request (speed chart)."))
+    int_input(
+        c2, _("Output tokens"), "out_tok", help=_("Generated tokens per request (speed chart).")
+    )
     sb.radio(
-        "Speed target (SLO)",
+        _("Speed target (SLO)"),
         [0, 1],
         key=k["slo"],
         horizontal=True,
-        format_func=lambda v: "on" if v else "off",
-        help="With a target, the fit table adds the most concurrent users that still meet it.",
+        format_func=lambda v: _("on") if v else _("off"),
+        help=_("With a target, the fit table adds the most concurrent users that still meet it."),
     )
     if st.session_state[k["slo"]]:
         c1, c2 = sb.columns(2)
-        float_input(c1, "Min tokens/s per user", "slo_tps", format="%.1f")
-        float_input(c2, "Max TTFT (s)", "slo_ttft", format="%.2f")
+        float_input(c1, _("Min tokens/s per user"), "slo_tps", format="%.1f")
+        float_input(c2, _("Max TTFT (s)"), "slo_ttft", format="%.2f")

@@ -9,11 +9,13 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.figures import FONT_FAMILY
+from dashboard.i18n import _
 from dashboard.speed_view import SpeedView
 
-# Same palette and fonts as the memory chart (Okabe–Ito, colour-blind safe).
+# Same palette and fonts as the memory chart (Okabe–Ito, colour-blind safe; CJK font stack).
 GPU_LINE_COLORS = ("#D55E00", "#56B4E9", "#000000", "#999999", "#882255", "#117733")
-FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 15, "color": "#111827"}
+FONT = {"family": FONT_FAMILY, "size": 15, "color": "#111827"}
 GRID = "#e5e7eb"
 SLO_COLOR = "#6b7280"
 
@@ -45,12 +47,15 @@ def speed_figure(
                 "x": line.concurrency,
                 "y": line.tokens_per_s_per_user,
                 "mode": "lines",
-                "name": f"{name}: {line.fits:,} requests fit",
+                "name": _("{gpu}: {n:,} requests fit").format(gpu=name, n=line.fits),
                 "legendgroup": name,
                 "line": {"width": 3, "color": color},
                 "xaxis": "x",
                 "yaxis": "y",
-                "hovertemplate": f"{name}<br>%{{x}} users: %{{y:.1f}} tokens/s each<extra></extra>",
+                "hovertemplate": name
+                + "<br>"
+                + _("%{x} users: %{y:.1f} tokens/s each")
+                + "<extra></extra>",
             }
         )
         data.append(
@@ -65,7 +70,10 @@ def speed_figure(
                 "line": {"width": 3, "color": color},
                 "xaxis": "x2",
                 "yaxis": "y2",
-                "hovertemplate": f"{name}<br>%{{x}} users: TTFT %{{y:.2f}} s<extra></extra>",
+                "hovertemplate": name
+                + "<br>"
+                + _("%{x} users: TTFT %{y:.2f} s")
+                + "<extra></extra>",
             }
         )
         if line.fits >= 1:
@@ -84,7 +92,7 @@ def speed_figure(
                 )
     annotations: list[dict[str, Any]] = [
         {
-            "text": "dashed vertical line = memory limit (requests that fit)",
+            "text": _("dashed vertical line = memory limit (requests that fit)"),
             "x": 1,
             "xref": "paper",
             "xanchor": "right",
@@ -117,7 +125,9 @@ def speed_figure(
                 "x": [None],
                 "y": [None],
                 "mode": "lines",
-                "name": f"SLO: ≥ {tps:g} tokens/s per user, TTFT ≤ {ttft:g} s",
+                "name": _("SLO: ≥ {tps:g} tokens/s per user, TTFT ≤ {ttft:g} s").format(
+                    tps=tps, ttft=ttft
+                ),
                 "line": {"dash": "dot", "width": 2, "color": SLO_COLOR},
                 "hoverinfo": "skip",
             }
@@ -146,7 +156,7 @@ def speed_figure(
         },
         "yaxis": {
             "domain": [0.55, 1.0],
-            "title": {"text": "Tokens/s per user"},
+            "title": {"text": _("Tokens/s per user")},
             "rangemode": "tozero",
             "gridcolor": GRID,
         },
@@ -154,12 +164,12 @@ def speed_figure(
             "domain": [0, 1],
             "anchor": "y2",
             "gridcolor": GRID,
-            "title": {"text": "Concurrent users (requests in flight)"},
+            "title": {"text": _("Concurrent users (requests in flight)")},
             "range": [0, xmax * 1.02],
         },
         "yaxis2": {
             "domain": [0.0, 0.45],
-            "title": {"text": "Time to first token (s, log)"},
+            "title": {"text": _("Time to first token (s, log)")},
             "type": "log",
             "dtick": 1,
             "gridcolor": GRID,

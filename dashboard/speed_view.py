@@ -24,6 +24,7 @@ from calculators import (
 )
 from calculators import weight_format as get_weight_format
 from calculators.speed import speed
+from dashboard.i18n import _
 from dashboard.view import View, settings_for
 from presets import GPUPreset
 
@@ -154,8 +155,10 @@ def speed_view(view: View) -> SpeedView:
     notes: list[str] = []
     if s.method not in SPEED_METHOD:
         notes.append(
-            "Speed uses the vLLM engine model (the speed model covers vLLM and SGLang); the "
-            "memory limit is the shown method's."
+            _(
+                "Speed uses the vLLM engine model (the speed model covers vLLM and SGLang); the "
+                "memory limit is the shown method's."
+            )
         )
     key = _Key(
         view.model, s.weights, s.kv, s.method, settings_for(s), s.tp, s.pp, s.dp, s.conc,

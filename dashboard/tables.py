@@ -24,10 +24,11 @@ def fit_table(view: View, speed: SpeedView | None = None) -> pd.DataFrame:
         if speed is not None and s.slo:
             line = speed.lines[i]
             tokens = s.in_tok + s.out_tok
-            extra[f"Max requests @ {tokens:,} tokens (speed chart)"] = line.fits
-            extra[f"Max meeting SLO (≥ {s.slo_tps:g} tok/s/user, TTFT ≤ {s.slo_ttft:g} s)"] = (
-                "—" if line.problem else f"{line.max_meeting_slo or 0:,}"
+            extra[_("Max requests @ {n:,} tokens (speed chart)").format(n=tokens)] = line.fits
+            slo_col = _("Max meeting SLO (≥ {tps:g} tok/s/user, TTFT ≤ {ttft:g} s)").format(
+                tps=s.slo_tps, ttft=s.slo_ttft
             )
+            extra[slo_col] = "—" if line.problem else f"{line.max_meeting_slo or 0:,}"
         rows.append(
             {
                 _("GPU setup"): setup_label(f.gpu.name, n, view.state.dp),

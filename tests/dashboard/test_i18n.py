@@ -237,8 +237,10 @@ def test_chinese_page_from_the_url() -> None:
     labels = [m.label for m in at.metric]
     assert labels[1] == "每块 GPU 模型权重" and labels[0].startswith("每块 GPU 总内存")
     assert at.sidebar.radio(key="w_lang").value == "zh"
-    fig = json.loads(at.get("plotly_chart")[1].proto.spec)
+    fig = json.loads(at.get("plotly_chart")[2].proto.spec)  # memory, speed, breakdown
     assert fig["layout"]["title"]["text"].startswith("<b>每块 GPU 显存构成")
+    speed = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert speed["layout"]["title"]["text"].startswith("<b>速度与并发用户数")
     assert "组成部分" in at.dataframe[-1].value.columns
     assert at.query_params["lang"] in (["zh"], "zh")
 
