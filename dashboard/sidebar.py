@@ -302,7 +302,7 @@ def speed_inputs() -> None:
         [0, 1],
         key=k["slo"],
         horizontal=True,
-        format_func=lambda v: _("on") if v else _("off"),
+        format_func=_labels({1: _("on"), 0: _("off")}),
         help=_("With a target, the fit table adds the most concurrent users that still meet it."),
     )
     if st.session_state[k["slo"]]:
