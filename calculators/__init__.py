@@ -58,6 +58,8 @@ from calculators.planning import (
     valid_tensor_parallel_sizes,
 )
 from calculators.spec import Deployment, GPUSpec, ModelSpec, SpecError, VisionSpec, Workload
+from calculators.speed import SPEED_METHODS, SpeedResult
+from calculators.speed import speed as estimate_speed
 from calculators.units import (
     BYTES_PER_GB,
     BYTES_PER_GIB,
@@ -105,6 +107,7 @@ __all__ = [
     "MAX_CONFIG_BYTES",
     "METHODS",
     "N_",
+    "SPEED_METHODS",
     "UNITS",
     "UNIT_CONVENTION",
     "WEIGHT_FORMATS",
@@ -127,6 +130,7 @@ __all__ = [
     "ReplicaOption",
     "Setup",
     "SpecError",
+    "SpeedResult",
     "Target",
     "TensorEntry",
     "VisionSpec",
@@ -139,6 +143,7 @@ __all__ = [
     "checkpoint_weights",
     "declared_parameter_problem",
     "estimate",
+    "estimate_speed",
     "format_bytes",
     "format_ladder",
     "from_unit",

@@ -20,10 +20,10 @@ from calculators import (
     SpecError,
     Workload,
     estimate,
+    estimate_speed,
     kv_dtype,
 )
 from calculators import weight_format as get_weight_format
-from calculators.speed import speed
 from dashboard.i18n import _
 from dashboard.view import View, settings_for
 from presets import GPUPreset
@@ -70,7 +70,6 @@ class _Key:
     tp: int
     pp: int
     dp: int
-    conc: int
     in_tok: int
     out_tok: int
     slo: int
@@ -96,9 +95,9 @@ def _compute(s: _Key, gpu: GPUPreset, engine: str) -> tuple[SpeedLine, tuple[str
         cap = mem.capacity
         fits = cap.max_concurrent_requests if cap is not None else 0
         per_replica = max(1, fits // s.dp) if fits else None
-        top = int(min(4096, max(16, s.conc, int(fits * 1.25))))
+        top = int(min(4096, max(16, int(fits * 1.25))))  # past the memory limit, not the slider
         grid = _grid(top)
-        res = speed(
+        res = estimate_speed(
             s.model,
             fmt,
             kv,
@@ -117,7 +116,7 @@ def _compute(s: _Key, gpu: GPUPreset, engine: str) -> tuple[SpeedLine, tuple[str
     meeting: int | None = None
     if s.slo:
         dense = np.arange(1, max(1, fits) + 1, dtype=np.float64)
-        ok_res = speed(
+        ok_res = estimate_speed(
             s.model,
             fmt,
             kv,
@@ -161,7 +160,7 @@ def speed_view(view: View) -> SpeedView:
             )
         )
     key = _Key(
-        view.model, s.weights, s.kv, s.method, settings_for(s), s.tp, s.pp, s.dp, s.conc,
+        view.model, s.weights, s.kv, s.method, settings_for(s), s.tp, s.pp, s.dp,
         s.in_tok, s.out_tok, s.slo, s.slo_tps, s.slo_ttft,
     )  # fmt: skip
     lines = []

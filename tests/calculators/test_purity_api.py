@@ -72,6 +72,10 @@ PINNED_API = sorted(
         "longest_context",
         "plan",
         "valid_tensor_parallel_sizes",
+        # speed (issue 15)
+        "SPEED_METHODS",
+        "SpeedResult",
+        "estimate_speed",
     ]
 )
 

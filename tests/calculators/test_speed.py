@@ -215,3 +215,21 @@ def test_cli_speed_refuses_a_gpu_without_figures() -> None:
     p = _cli("speed", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "l4-24gb")
     assert p.returncode == 2
     assert "peak_tflops_bf16" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_quoted_error_figures_match_the_data(scored: dict[tuple[str, int, str], float]) -> None:
+    """README and the dashboard caption quote the held-back medians: keep them true."""
+    rows = {(r.file, r.line): r for r in load_rows()}
+
+    def held(metric: str, source: str | None = None) -> float:
+        errs = [abs(e) for (f, ln, m), e in scored.items() if m == metric
+                and rows[(f, ln)].split == "held_back"
+                and (source is None or rows[(f, ln)].source == source)]  # fmt: skip
+        return 100 * float(np.median(errs))
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    tpot, ttft, tput = held("tpot_ms"), held("ttft_ms"), held("output_tokens_per_s")
+    assert f"TPOT {tpot:.1f} %, TTFT {ttft:.1f} %, throughput {tput:.1f} %" in readme
+    assert f"{held('tpot_ms', 'nim'):.0f} % / {held('ttft_ms', 'nim'):.0f} %" in readme
+    page = (ROOT / "dashboard" / "page.py").read_text(encoding="utf-8")
+    assert f"TPOT {tpot:.0f} %, TTFT {ttft:.0f} %" in page
