@@ -37,26 +37,28 @@ class FloatBound:
         return self.lo <= value <= self.hi
 
 
-# Context length: the select-slider offers these steps (capped at the model's native maximum)
-# plus the current value, so any whole number in CTX is drawable.
+# Context slider: powers of two and the lengths people quote (the article's 12,000; 128,000
+# and 200,000 as model cards print them), capped at the model's native maximum, plus the current
+# value; any other whole number in CTX through the exact entry.
 CONTEXT_STEPS: Final[tuple[int, ...]] = (
-    512,
-    1024,
-    2048,
-    4096,
-    8192,
-    16384,
-    32768,
-    65536,
-    131072,
-    262144,
-    524288,
-    1048576,
-)
+    512, 1024, 2048, 4096, 8192, 12_000, 16384, 32768, 65536, 128_000, 131072, 200_000,
+    262144, 524288, 1048576,
+)  # fmt: skip
+# Concurrency slider: fine where people work (1, 2, 3, 4, 6, 8, 12, 16, ...), then x1.5 / x2.
+CONC_STEPS: Final[tuple[int, ...]] = (
+    1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024,
+    1536, 2048, 3072, 4096,
+)  # fmt: skip
+# Parameters slider ("By hand"), billions, log-spaced 0.5B .. 2T with common model sizes.
+PARAM_STEPS_B: Final[tuple[float, ...]] = (
+    0.5, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 14.0, 16.0,
+    20.0, 24.0, 27.0, 32.0, 40.0, 47.0, 56.0, 70.0, 72.0, 80.0, 100.0, 110.0, 123.0, 141.0,
+    175.0, 235.0, 300.0, 405.0, 480.0, 671.0, 1000.0, 1500.0, 2000.0,
+)  # fmt: skip
 
 INT_BOUNDS: Final[dict[str, IntBound]] = {
     "ctx": IntBound(128, 10_485_760),
-    "conc": IntBound(1, 1024),
+    "conc": IntBound(1, CONC_STEPS[-1]),
     "batch": IntBound(1, 64),
     "avg": IntBound(1, 10_485_760),  # and at most ctx (a cross-field limit, see view)
     "tp": IntBound(1, 64),

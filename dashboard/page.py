@@ -13,11 +13,13 @@ import streamlit as st
 
 from calculators import Message, format_bytes
 from dashboard.bounds import cap_notices
-from dashboard.figures import breakdown_figure, concurrency_figure, plotly_config
+from dashboard.figures import compare_figure, concurrency_figure, plotly_config
 from dashboard.formulas import formulas_markdown
-from dashboard.i18n import _, set_language, tr
+from dashboard.i18n import _, ngettext, set_language, tr
 from dashboard.pins import pin_controls, scenarios
 from dashboard.session import (
+    KEY_EXPORT,
+    KEY_LINK_CONFIG,
     KEY_NOTICES,
     WIDGET_KEYS,
     catalog,
@@ -29,7 +31,7 @@ from dashboard.session import (
 from dashboard.sidebar import sidebar
 from dashboard.speed_figure import speed_figure
 from dashboard.speed_view import SpeedView, speed_view
-from dashboard.state import encode
+from dashboard.state import encode_link
 from dashboard.tables import breakdown_table, fit_table, methods_table
 from dashboard.view import View, build_view, parameters_text
 
@@ -40,21 +42,26 @@ def main() -> None:
     keep_hidden_widget_values()
     set_language(st.session_state[WIDGET_KEYS["lang"]])  # every text below is in this language
     st.set_page_config(page_title=_("LLM VRAM Planner"), layout="wide")
-    uploaded = sidebar(cat)
+    uploaded, upload_problem = sidebar(cat)
     state = current_state()
-    view = build_view(state, cat, uploaded)
-    if encode(view.state) != st.query_params.to_dict():
-        st.query_params.from_dict(encode(view.state))
+    view = build_view(state, cat, uploaded, upload_problem)
+    export = str(st.session_state.get(KEY_EXPORT) or "png")
+    link, link_notices = encode_link(view.state, st.session_state.get(KEY_LINK_CONFIG))
+    if link != st.query_params.to_dict():
+        st.query_params.from_dict(link)
 
     st.title(_("LLM VRAM Planner"))
     st.caption(
         _(
             "How much GPU memory a model needs when served, where it goes, and how many concurrent "
             "requests fit. Sizes in GiB (2^30 bytes) unless GB (10^9) is chosen. "
-            "The address bar holds this whole view: copy it to share."
+            "The address bar holds this whole view (pins and an uploaded config.json included): "
+            "copy it to share; anything it cannot hold is named here."
         )
     )
-    for notice in cap_notices([*st.session_state.get(KEY_NOTICES, []), *view.notices]):
+    for notice in cap_notices(
+        [*st.session_state.get(KEY_NOTICES, []), *view.notices, *link_notices]
+    ):
         st.warning(md_escape(tr(notice)))
     for err in cap_notices([Message("Preset problem: {problem}", problem=e) for e in cat.errors]):
         st.error(md_escape(tr(err)))
@@ -66,8 +73,12 @@ def main() -> None:
     est = view.fits[0].estimate if view.fits else view.estimate
     b = est.per_gpu
     m1, m2, m3, m4 = st.columns(4)
+    conc = view.state.conc
     m1.metric(
-        _("Total per GPU @ {n} requests").format(n=view.state.conc), format_bytes(b.total_bytes, u)
+        ngettext("Total per GPU @ {n:,} request", "Total per GPU @ {n:,} requests", conc).format(
+            n=conc
+        ),
+        format_bytes(b.total_bytes, u),
     )
     m2.metric(_("Weights per GPU"), format_bytes(b.weights_bytes, u))
     m3.metric(
@@ -76,7 +87,11 @@ def main() -> None:
             est.stages[est.limiting_stage].kv_request_bytes(view.state.ctx, view.state.batch), u
         ),
     )
-    m4.metric(_("KV per token (all layers)"), f"{est.kv_bytes_per_token / 1024:,.1f} KiB")
+    per_token = est.kv_bytes_per_token  # binary KiB beside GiB, decimal kB beside GB
+    m4.metric(
+        _("KV per token (all layers)"),
+        f"{per_token / 1024:,.1f} KiB" if u == "GiB" else f"{per_token / 1000:,.1f} kB",
+    )
 
     speed = speed_view(view) if view.fits else None
     if view.fits:
@@ -84,9 +99,10 @@ def main() -> None:
     else:
         st.info(_("Pick one or more GPUs in the sidebar to see fit, headroom and capacity."))
 
+    conc_fig = concurrency_figure(view, validate=False)
     st.plotly_chart(
-        concurrency_figure(view, validate=False),
-        config=plotly_config(view, "concurrency"),
+        conc_fig,
+        config=plotly_config(view, "concurrency", export, int(conc_fig.layout.height)),
         key="chart_concurrency",
     )
     if view.state.method != "article" and view.fits:
@@ -108,15 +124,12 @@ def main() -> None:
     scen, problems = scenarios(view, cat)
     for p in cap_notices(problems):
         st.warning(md_escape(tr(p)))
-    gpu_text = view.fits[0].gpu.name if view.fits else _("no GPU selected")
-    fig = breakdown_figure(  # specs are validated by the tests; the live path skips it (~5 ms)
-        scen,
-        u,
-        _("Memory per GPU by component — {model}").format(model=view.short_model_label),
-        _("{config} · current on {gpu}").format(config=view.config_line, gpu=gpu_text),
-        validate=False,
+    fig = compare_figure(scen, u, validate=False)  # specs are validated by the tests (~5 ms)
+    st.plotly_chart(
+        fig,
+        config=plotly_config(view, "compare", export, int(fig.layout.height)),
+        key="chart_breakdown",
     )
-    st.plotly_chart(fig, config=plotly_config(view, "breakdown"), key="chart_breakdown")
 
     table = breakdown_table(view)
     st.dataframe(table, hide_index=True, width="stretch")

@@ -9,8 +9,9 @@ from typing import Any
 
 import streamlit as st
 
+from calculators import MAX_CONFIG_BYTES, Message
 from dashboard.i18n import locale_language
-from dashboard.state import ViewState, decode
+from dashboard.state import ViewState, decode, decode_config
 from dashboard.view import check_ids
 from presets import PresetCatalog, load_builtin_catalog
 
@@ -18,6 +19,8 @@ from presets import PresetCatalog, load_builtin_catalog
 WIDGET_KEYS = {f.name: f"w_{f.name}" for f in fields(ViewState)}
 KEY_NOTICES = "url_notices"
 KEY_UPLOAD = "upload_file"
+KEY_LINK_CONFIG = "link_config"  # bytes of the uploaded config.json (from a file or a link)
+KEY_EXPORT = "export_format"  # chart download format: a preference, not part of the view
 KEY_INITIALISED = "initialised"
 KEY_PERSISTED = "persisted_state"
 
@@ -37,9 +40,21 @@ def init_session(cat: PresetCatalog) -> None:
     if st.session_state.get(KEY_INITIALISED):
         return
     # every copy of a repeated parameter, so that decode can say which one it takes
-    state, notices = decode({k: st.query_params.get_all(k) for k in st.query_params})
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    state, notices = decode(params)
     if "lang" not in st.query_params:  # a first visit follows the browser's language
         state = replace(state, lang=locale_language(st.context.locale))
+    if params.get("cfg"):
+        try:
+            st.session_state[KEY_LINK_CONFIG] = decode_config(params["cfg"][0], MAX_CONFIG_BYTES)
+        except ValueError as e:
+            notices.append(
+                Message(
+                    "URL parameter 'cfg' (the link's config.json) {problem}; its model cannot "
+                    "be shown.",
+                    problem=e.args[0],
+                )
+            )
     state, more = check_ids(state, cat)  # widgets need ids that exist among their options
     notices.extend(more)
     for name, key in WIDGET_KEYS.items():

@@ -10,10 +10,17 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from calculators import KV_DTYPES, MAX_CONFIG_BYTES, METHODS, WEIGHT_FORMATS, ModelSpec
-from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS
+from dashboard.bounds import CONC_STEPS, CONTEXT_STEPS, FLOAT_BOUNDS, INT_BOUNDS, PARAM_STEPS_B
 from dashboard.i18n import LANGUAGES, _, native_name, tr
-from dashboard.session import KEY_UPLOAD, WIDGET_KEYS, catalog, md_escape
-from dashboard.state import CONTEXT_STEPS, MAX_GPUS
+from dashboard.session import (
+    KEY_EXPORT,
+    KEY_LINK_CONFIG,
+    KEY_UPLOAD,
+    WIDGET_KEYS,
+    catalog,
+    md_escape,
+)
+from dashboard.state import MAX_GPUS, named_config
 from dashboard.view import read_uploaded_config
 from presets import PresetCatalog
 
@@ -52,15 +59,83 @@ def float_slider(where: DeltaGenerator, label: str, name: str, **kw: Any) -> Non
     where.slider(label, b.lo, b.hi, key=WIDGET_KEYS[name], step=b.step, **kw)
 
 
-def sidebar(cat: PresetCatalog) -> ModelSpec | None:
-    """Draw every sidebar section; the uploaded model (if the source is an upload) comes back."""
+# The article's worked example (its sections 一-五): 72e9 parameters at 8 bits (factor 4 from
+# FP32), 48 layers, head_dim 128, 32 heads (multi-head), hidden 4096, 12,000 tokens, batch 1,
+# FP16 KV and activations, alpha 0.15, no separate vocabulary. Total 96,955,776,000 bytes.
+ARTICLE_EXAMPLE: dict[str, object] = {
+    "src": "custom",
+    "c_params_b": 72.0,
+    "c_layers": 48,
+    "c_hidden": 4096,
+    "c_heads": 32,
+    "c_kv_heads": 32,
+    "c_head_dim": 128,
+    "c_vocab": 0,
+    "weights": "int8",
+    "kv": "fp16",
+    "ctx": 12_000,
+    "conc": 1,
+    "batch": 1,
+    "avg": 2048,
+    "method": "article",
+    "alpha": 0.15,
+    "tp": 1,
+    "pp": 1,
+    "dp": 1,
+    "unit": "GB",
+}
+
+
+def load_article_example() -> None:
+    for name, value in ARTICLE_EXAMPLE.items():
+        st.session_state[WIDGET_KEYS[name]] = value
+
+
+def _copy(src: str, dst: str) -> None:
+    st.session_state[dst] = st.session_state[src]
+
+
+def stepped(
+    label: str,
+    name: str,
+    steps: tuple[int, ...] | tuple[float, ...],
+    fmt: str,
+    help: str | None = None,
+    exact_label: str = "",
+) -> None:
+    """A select-slider over ``steps`` (plus the current value) and an exact number entry below
+    it, both bound to the state field ``name`` (the entry through a shadow key); the range is
+    the field's bound in dashboard.bounds, as for the URL codec."""
+    k = WIDGET_KEYS[name]
+    shadow = f"exact_{name}"
+    value = st.session_state[k]
+    options = sorted({*steps, value})
+    st.sidebar.select_slider(label, options, key=k, format_func=lambda v: format(v, fmt), help=help)
+    st.session_state[shadow] = st.session_state[k]
+    is_int = name in INT_BOUNDS
+    b = INT_BOUNDS[name] if is_int else FLOAT_BOUNDS[name]
+    st.sidebar.number_input(
+        exact_label,
+        b.lo,
+        b.hi,
+        key=shadow,
+        step=1 if is_int else 0.1,
+        format=None if is_int else "%.3f",
+        on_change=_copy,
+        args=(shadow, k),
+    )
+
+
+def sidebar(cat: PresetCatalog) -> tuple[ModelSpec | None, str | None]:
+    """Draw every sidebar section; the uploaded model (if the source is an upload) comes back,
+    or the problem that kept it out."""
     language_input()
-    uploaded = model_inputs(cat)
+    upload = model_inputs(cat)
     workload_inputs(cat)
     method_inputs()
     gpu_inputs(cat)
     speed_inputs()
-    return uploaded
+    return upload
 
 
 def _labels(labels: Mapping[Any, str]) -> Callable[[Any], str]:
@@ -80,11 +155,19 @@ def language_input() -> None:
     )
 
 
-def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
+def model_inputs(cat: PresetCatalog) -> tuple[ModelSpec | None, str | None]:
     """Model source: a preset, an architecture by hand, or an uploaded config.json."""
     k = WIDGET_KEYS
     sb = st.sidebar
     sb.header(_("Model"))
+    sb.button(
+        _("Article's worked example"),
+        on_click=load_article_example,
+        help=_(
+            "72e9 parameters at 8 bits, 48 layers, 32 heads, head_dim 128, hidden 4096, "
+            "12,000 tokens, FP16 KV, α 0.15: 96,955,776,000 bytes, as the source article computes."
+        ),
+    )
     sources = {"preset": _("Preset"), "custom": _("By hand"), "upload": "config.json"}
     sb.radio(
         _("Model source"),
@@ -94,7 +177,8 @@ def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
         format_func=_labels(sources),
     )
     src = st.session_state[k["src"]]
-    uploaded = None
+    uploaded: ModelSpec | None = None
+    problem: str | None = None
     if src == "preset":
         ids = sorted(
             cat.models,
@@ -110,14 +194,28 @@ def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
             format_func=lambda i: f"{cat.models[i].family} · {cat.models[i].name}",
         )
     elif src == "custom":
-        float_input(sb, _("Parameters (billions)"), "c_params_b", format="%.3f")
+        stepped(
+            _("Parameters (billions)"),
+            "c_params_b",
+            PARAM_STEPS_B,
+            ",g",
+            exact_label=_("Parameters, exact (billions)"),
+        )
         c1, c2 = sb.columns(2)
         int_input(c1, _("Layers"), "c_layers")
         int_input(c2, _("Hidden size"), "c_hidden")
         int_input(c1, _("Attention heads"), "c_heads")
         int_input(c2, _("KV heads"), "c_kv_heads")
         int_input(c1, _("Head dim"), "c_head_dim")
-        int_input(c2, _("Vocabulary"), "c_vocab")
+        int_input(
+            c2,
+            _("Vocabulary"),
+            "c_vocab",
+            help=_(
+                "Embeddings and lm_head are kept at 16 bits in quantised formats; "
+                "0 counts them with the other parameters (as the article does)."
+            ),
+        )
     else:
         file = sb.file_uploader(
             _("Hugging Face config.json"),
@@ -131,11 +229,29 @@ def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
             uploaded, problem = read_uploaded_config(file.name, file.getvalue())
             if problem:
                 sb.error(
-                    _("That config.json cannot be used: {problem}").format(
-                        problem=md_escape(tr(problem))
+                    _("That file cannot be used: {problem}").format(problem=md_escape(tr(problem)))
+                )
+            else:
+                # the share link carries it, under the name shown here
+                assert uploaded is not None
+                st.session_state[KEY_LINK_CONFIG] = named_config(file.getvalue(), uploaded.name)
+        elif st.session_state.get(KEY_LINK_CONFIG):
+            uploaded, problem = read_uploaded_config(
+                "config.json from the link", st.session_state[KEY_LINK_CONFIG]
+            )
+            if uploaded is not None:
+                sb.caption(
+                    _("Model from the share link: **{name}**. Upload a file to replace it.").format(
+                        name=md_escape(uploaded.name)
                     )
                 )
-    return uploaded
+            else:
+                sb.error(
+                    _("The link's config.json cannot be used: {problem}").format(
+                        problem=md_escape(tr(problem or ""))
+                    )
+                )
+    return uploaded, problem
 
 
 def workload_inputs(cat: PresetCatalog) -> None:
@@ -144,21 +260,18 @@ def workload_inputs(cat: PresetCatalog) -> None:
     sb = st.sidebar
     src = st.session_state[k["src"]]
     sb.header(_("Workload"))
-    sb.selectbox(
-        _("Weight format"),
-        list(WEIGHT_FORMATS),
+    by_bits = sorted(
+        WEIGHT_FORMATS, key=lambda f: (-WEIGHT_FORMATS[f].linear_bits, WEIGHT_FORMATS[f].label)
+    )
+    sb.select_slider(
+        _("Weight format (quantisation)"),
+        by_bits,
         key=k["weights"],
-        format_func=_labels(
-            {
-                f: _("{label} ({bpw:g} bpw, factor {factor:.3g})").format(
-                    label=tr(w.label), bpw=float(w.linear_bits), factor=float(w.quant_factor)
-                )
-                for f, w in WEIGHT_FORMATS.items()
-            }
-        ),
+        format_func=_labels({f: format_label(f) for f in by_bits}),
         help=_(
-            "Bits per weight of the quantised layers (scales included) and the article's "
-            "quantization factor: FP32 bytes ÷ this format's bytes (8-bit: 4, 16-bit: 2)."
+            "Ordered by bits per weight of the quantised layers (scales included); the factor "
+            "is the article's quantization factor: FP32 bytes ÷ this format's bytes (8-bit: 4, "
+            "16-bit: 2)."
         ),
     )
     sb.selectbox(
@@ -174,16 +287,21 @@ def workload_inputs(cat: PresetCatalog) -> None:
         if src == "preset" and st.session_state[k["model"]] in cat.models
         else 1_048_576
     )
-    steps = sorted({s for s in CONTEXT_STEPS if s <= native} | {native, st.session_state[k["ctx"]]})
-    sb.select_slider(
+    stepped(
         _("Context length (tokens per request)"),
-        steps,
-        key=k["ctx"],
-        format_func=lambda v: f"{v:,}",
+        "ctx",
+        (*(s for s in CONTEXT_STEPS if s <= native), native),
+        ",d",
         help=_("Native maximum of this model: {native:,} tokens.").format(native=native),
+        exact_label=_("Context, exact (tokens)"),
     )
-    b = INT_BOUNDS["conc"]
-    sb.slider(_("Concurrent requests"), b.lo, b.hi, key=k["conc"], step=b.step)
+    stepped(
+        _("Concurrent requests"),
+        "conc",
+        CONC_STEPS,
+        ",d",
+        exact_label=_("Concurrent requests, exact"),
+    )
     c1, c2 = sb.columns(2)
     int_input(
         c1, _("Batch per request"), "batch", help=_("The article's batch: sequences per request.")
@@ -284,6 +402,22 @@ def gpu_inputs(cat: PresetCatalog) -> None:
             "GiB = 2^30 bytes (what GPUs and engines report); GB = 10^9 bytes (how vendors "
             "market memory)."
         ),
+    )
+    sb.radio(
+        _("Chart download (camera icon)"),
+        ["png", "svg"],
+        key=KEY_EXPORT,
+        horizontal=True,
+        format_func=_labels({"png": _("PNG, 2× (slides)"), "svg": _("SVG (vector)")}),
+        help=_("1280 px wide with title and configuration: fits a 16:9 slide under its own title."),
+    )
+
+
+def format_label(f: str) -> str:
+    """'GGUF Q4_K_M · 4.8 bpw · factor 6.67': format, bits per weight, quantization factor."""
+    w = WEIGHT_FORMATS[f]
+    return _("{label} · {bpw:g} bpw · factor {factor:.3g}").format(
+        label=tr(w.label), bpw=float(w.linear_bits), factor=float(w.quant_factor)
     )
 
 

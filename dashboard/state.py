@@ -4,12 +4,31 @@ Every field has a type, a default and an allowed range or set. ``decode`` turns 
 (untrusted text) into a :class:`ViewState`, falling back to the default for any unknown, invalid,
 non-finite or out-of-range value and returning a notice that names the parameter; ``encode`` is
 its inverse, so a share link restores the view exactly.
+
+The link format (version 2, ``v=2``) keeps the readable parameters people write by hand
+(``model``, ``weights``, ``ctx``, ``conc``, ``method``, ``gpus``, ``tp``, ``pp``, ``dp``, ...),
+writes only what differs from the defaults, and adds:
+
+* ``pins``: up to four pinned scenarios, ``~``-separated, each ``key=value`` pairs joined by
+  ``:`` holding only the fields that differ from the defaults (a version-1 pin, which lists
+  every field, reads the same);
+* ``cfg``: an uploaded config.json, minified, zlib-compressed and base64url-encoded behind the
+  prefix ``z1.``; at most ``MAX_CFG_CHARS`` characters, inflating to at most
+  ``MAX_CONFIG_BYTES``, and parsed like any upload (untrusted data, never executed).
+
+A link is at most ``MAX_LINK_CHARS`` characters of query; ``encode_link`` says in words what it
+had to leave out past that, and never drops anything silently.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import json
 import math
 import re
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final
@@ -22,6 +41,12 @@ from dashboard.i18n import LANGUAGES
 MAX_PARAM_LEN: Final[int] = 400
 MAX_GPUS: Final[int] = 6
 MAX_PINS: Final[int] = 4
+MAX_PIN_LEN: Final[int] = 300  # one pin token
+LINK_VERSION: Final[str] = "2"
+MAX_CFG_CHARS: Final[int] = 12_000  # an uploaded config.json in the link, compressed + base64
+# 16,000 characters of query: well under Chromium's and Firefox's URL limits (2 MB / 64 KB) and
+# Tornado's default 64 KiB request header, so a link that fits here opens everywhere.
+MAX_LINK_CHARS: Final[int] = 16_000
 METHOD_IDS: Final[tuple[str, ...]] = ("article", "vllm", "sglang", "llamacpp")
 SOURCES: Final[tuple[str, ...]] = ("preset", "custom", "upload")
 UNITS: Final[tuple[str, ...]] = ("GiB", "GB")
@@ -132,7 +157,7 @@ def _pins(text: str) -> tuple[str, ...]:
     if len(items) > MAX_PINS:
         raise ValueError(Message("lists more than {n} pinned scenarios", n=MAX_PINS))
     for t in items:
-        if not re.fullmatch(r"[A-Za-z0-9._/:,=-]{1,300}", t):
+        if not re.fullmatch(rf"[A-Za-z0-9._/:,=-]{{1,{MAX_PIN_LEN}}}", t):
             raise ValueError(Message("has an invalid pinned scenario"))
     return items
 
@@ -140,6 +165,66 @@ def _pins(text: str) -> tuple[str, ...]:
 ENGINE_VERSIONS: Final[tuple[str, ...]] = ("0.6", "0.19", "0.21")
 
 # Numeric fields take their ranges from dashboard.bounds, the widgets' own ranges.
+
+# The longest text each parameter may hold (the rest: MAX_PARAM_LEN).
+PARAM_LIMITS: Final[dict[str, int]] = {
+    "pins": MAX_PINS * (MAX_PIN_LEN + 1),
+    "cfg": MAX_CFG_CHARS,
+}
+_CFG_PREFIX: Final[str] = "z1."
+_CFG_RE: Final = re.compile(r"^[A-Za-z0-9_-]*={0,2}$")
+
+
+def named_config(data: bytes, name: str) -> bytes:
+    """The uploaded config.json with the name the planner shows for it as ``_name_or_path``
+    (when it has none), so a link's recipient sees the same name; other bytes unchanged."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError):
+        return data
+    if not isinstance(raw, dict) or isinstance(raw.get("_name_or_path"), str):
+        return data
+    return json.dumps({"_name_or_path": name, **raw}, ensure_ascii=False).encode()
+
+
+def encode_config(data: bytes) -> str:
+    """An uploaded config.json for the link: minified when it is JSON, zlib level 9, base64url."""
+    with contextlib.suppress(ValueError, RecursionError):  # else sent as it is: the
+        # recipient's parser names the problem
+        data = json.dumps(json.loads(data), separators=(",", ":"), ensure_ascii=False).encode()
+    packed = base64.urlsafe_b64encode(zlib.compress(data, 9)).decode("ascii").rstrip("=")
+    return _CFG_PREFIX + packed
+
+
+def decode_config(text: str, max_bytes: int) -> bytes:
+    """The config.json bytes a ``cfg`` parameter carries; ValueError (in words) when the text is
+    not this codec's, is over its length, or inflates past ``max_bytes`` (a zip bomb stops at
+    the limit: decompression is bounded, not checked afterwards)."""
+    if len(text) > MAX_CFG_CHARS:
+        raise ValueError(Message("is over {n:,} characters", n=MAX_CFG_CHARS))
+    if not text.startswith(_CFG_PREFIX):
+        raise ValueError(Message("is not a config.json packed by this planner (prefix z1.)"))
+    body = text[len(_CFG_PREFIX) :]
+    if not _CFG_RE.match(body):
+        raise ValueError(Message("has characters outside base64url"))
+    try:
+        packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError(Message("is not valid base64url")) from None
+    inflater = zlib.decompressobj()
+    try:
+        data = inflater.decompress(packed, max_bytes + 1)
+    except zlib.error:
+        raise ValueError(Message("is not valid compressed data")) from None
+    if len(data) > max_bytes or inflater.unconsumed_tail:
+        raise ValueError(
+            Message("inflates past the {n:,}-byte limit for a config.json", n=max_bytes)
+        )
+    if not inflater.eof:
+        raise ValueError(Message("is cut short (the link may have been truncated)"))
+    return data
+
+
 PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "src": _choice(SOURCES),
     "model": _ident,
@@ -171,6 +256,18 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[ViewState, list[str]]
     notices: list[str] = []
     unknown: list[str] = []
     for key, raw in params.items():
+        if key in LINK_KEYS:
+            first = raw[0] if isinstance(raw, list) and raw else raw
+            if key == "v" and first not in ("1", LINK_VERSION):
+                notices.append(
+                    Message(
+                        "This link is version {v}; this planner reads versions 1 and {mine}: "
+                        "anything it does not know is listed below.",
+                        v=_short(str(first)),
+                        mine=LINK_VERSION,
+                    )
+                )
+            continue
         if key not in PARSERS:
             unknown.append(_short(key))
             continue
@@ -188,9 +285,15 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[ViewState, list[str]]
                     value=_short(text) if isinstance(text, str) else "?",
                 )
             )
-        if not isinstance(text, str) or len(text) > MAX_PARAM_LEN:
+        limit = PARAM_LIMITS.get(key, MAX_PARAM_LEN)
+        if not isinstance(text, str) or len(text) > limit:
             notices.append(
-                Message("URL parameter {key!r} is too long; using the default.", key=key)
+                Message(
+                    "URL parameter {key!r} is over {limit:,} characters and was ignored; "
+                    "using the default.",
+                    key=key,
+                    limit=limit,
+                )
             )
             continue
         try:
@@ -226,6 +329,34 @@ def decode(params: Mapping[str, str | list[str]]) -> tuple[ViewState, list[str]]
     return state, notices
 
 
+LINK_KEYS: Final[frozenset[str]] = frozenset({"v", "cfg"})  # read by decode_link's callers
+
+
+def encode_link(state: ViewState, config: bytes | None = None) -> tuple[dict[str, str], list[str]]:
+    """The share link's query parameters (version 2) for ``state`` and, when the model is an
+    uploaded config.json, its bytes; plus what the link leaves out, in words (nothing silently:
+    a config over the link's size is left out with a notice saying so)."""
+    out = {"v": LINK_VERSION, **encode(state)}
+    notices: list[str] = []
+    if config is not None and state.src == "upload":
+        packed = encode_config(config)
+        size = sum(len(k) + len(v) + 2 for k, v in out.items())
+        if len(packed) > MAX_CFG_CHARS or size + len(packed) > MAX_LINK_CHARS:
+            notices.append(
+                Message(
+                    "The uploaded config.json is {size:,} bytes and packs to {chars:,} "
+                    "characters, over the link's {limit:,}: the link does not carry it, so "
+                    "whoever opens it must upload the file too.",
+                    size=len(config),
+                    chars=len(packed),
+                    limit=MAX_CFG_CHARS,
+                )
+            )
+        else:
+            out["cfg"] = packed
+    return out, notices
+
+
 def encode(state: ViewState) -> dict[str, str]:
     """Query parameters for ``state``: the fields that differ from the defaults, and always the
     language, so a shared link opens in the sender's language whatever the reader's browser."""
@@ -253,29 +384,50 @@ PIN_FIELDS: Final[tuple[str, ...]] = (
     "ctx",
     "conc",
     "batch",
+    "avg",
     "method",
     "tp",
     "pp",
+    "dp",
     "alpha",
     "gpus",
+    "util",
+    "ev",
+    "mnbt",
+    "mns",
+    "mfs",
+    "ubatch",
+    "fa",
 )
 
 
+PIN_IDENTITY: Final[tuple[str, ...]] = ("model", "weights", "method", "tp", "gpus")
+
+
 def pin_token(state: ViewState) -> str:
-    """A pinned scenario as text (``key=value`` pairs joined by ``:``), safe for the URL."""
+    """A pinned scenario as text (``key=value`` pairs joined by ``:``), safe for the URL and
+    readable: what names the scenario (model, weights, method, TP, its first GPU) always, the
+    other fields only when they differ from the defaults."""
     parts = []
     for k in PIN_FIELDS:
         v = getattr(state, k)
-        parts.append(f"{k}={','.join(v[:1]) if k == 'gpus' else v}")
+        default = getattr(DEFAULT_STATE, k)
+        if k == "gpus":
+            v, default = tuple(v[:1]), default[:1]
+        if v == default and k not in PIN_IDENTITY:
+            continue
+        parts.append(f"{k}={','.join(v) if k == 'gpus' else v}")
     return ":".join(parts)
 
 
 def unpin(token: str, base: ViewState) -> ViewState:
-    """The scenario a pin token describes, on top of ``base``; ValueError if malformed."""
-    values: dict[str, Any] = {}
+    """The scenario a pin token describes: its fields over the defaults (display choices such as
+    the unit from ``base``); ValueError if malformed."""
+    values: dict[str, Any] = {k: getattr(DEFAULT_STATE, k) for k in PIN_FIELDS}
+    values["gpus"] = DEFAULT_STATE.gpus[:1]
     for part in token.split(":"):
         key, _, text = part.partition("=")
         if key not in PIN_FIELDS:
             raise ValueError(Message("pinned scenario has an unknown field {key!r:.30}", key=key))
         values[key] = PARSERS[key](text)
-    return replace(base, src="preset", **values)
+    return replace(base, src="preset", pins=(), **values)

@@ -32,15 +32,11 @@ def fit_table(view: View, speed: SpeedView | None = None) -> pd.DataFrame:
         rows.append(
             {
                 _("GPU setup"): setup_label(f.gpu.name, n, view.state.dp),
-                _("Usable per GPU ({unit})").format(unit=u): round(to_unit(f.budget_bytes, u), 2),
-                _("Fits {n} requests?").format(n=view.state.conc): _("yes") if f.fits else _("no"),
-                _("Headroom per GPU ({unit})").format(unit=u): round(
-                    to_unit(f.headroom_bytes, u), 2
-                ),
-                _("Max requests @ {ctx:,} tokens").format(ctx=view.state.ctx): f.max_requests,
-                _("Max requests @ {avg:,} tokens (avg)").format(avg=view.state.avg): (
-                    f.max_requests_avg
-                ),
+                _("Usable/GPU ({unit})").format(unit=u): round(to_unit(f.budget_bytes, u), 2),
+                _("Fits {n:,}?").format(n=view.state.conc): _("yes") if f.fits else _("no"),
+                _("Headroom/GPU ({unit})").format(unit=u): round(to_unit(f.headroom_bytes, u), 2),
+                _("Max requests @ {ctx:,} tok").format(ctx=view.state.ctx): f.max_requests,
+                _("Max @ {avg:,} tok (avg)").format(avg=view.state.avg): (f.max_requests_avg),
                 range_col: _range_text(f.estimate.max_concurrency_range()),
                 **extra,
             }

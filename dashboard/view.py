@@ -6,6 +6,8 @@ model, and returns numbers ready to render. The UI only wires this to widgets an
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -40,6 +42,7 @@ from dashboard.state import DEFAULT_STATE, ViewState, unpin
 from presets import GPUPreset, PresetCatalog
 
 MAX_SWEEP_POINTS = 160  # points on the concurrency line: smooth, and a small figure payload
+SWEEP_END = 6144.0  # the sweep's far end: 1.5 x the concurrency slider's top (4,096)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class View:
         return " · ".join(self.config_parts())
 
 
+@lru_cache(maxsize=8)  # reruns parse the same upload again: ModelSpec is frozen, bytes hashable
 def read_uploaded_config(file_name: str, data: bytes) -> tuple[ModelSpec | None, str | None]:
     """An uploaded config.json as a ModelSpec, or a message naming the file and the problem.
 
@@ -176,13 +180,39 @@ def read_uploaded_config(file_name: str, data: bytes) -> tuple[ModelSpec | None,
             limit=MAX_CONFIG_BYTES,
         )
     try:
-        return parse_config_json(data, name=shown), None
+        return parse_config_json(data, name=_model_name(data, shown)), None
     except SpecError as e:
         return None, Message("{file}: {problem}", file=shown, problem=message_of(e))
 
 
+def _model_name(data: bytes, file_name: str) -> str | None:
+    """The model's own name for the label, never the bare "config.json": its ``_name_or_path``
+    (read by the parser: None here), else a file name that says more than "config.json"
+    ("qwen3-8b-config"), else its architecture ("LlamaForCausalLM")."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError):
+        return None  # parse_config_json says what is wrong
+    if not isinstance(raw, dict):
+        return None
+    path = raw.get("_name_or_path")
+    if isinstance(path, str) and path.strip():
+        return None
+    stem = re.sub(r"([._-]?config)?\.json$", "", file_name.strip(), flags=re.IGNORECASE)
+    if stem and stem.lower() not in ("config", "config.json", "config.json from the link"):
+        return stem[:60]
+    arch = raw.get("architectures")
+    if isinstance(arch, list) and arch and isinstance(arch[0], str):
+        return arch[0][:60]
+    kind = raw.get("model_type")
+    return f"{kind[:40]} model" if isinstance(kind, str) else "Uploaded model"
+
+
 def resolve_model(
-    state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | None
+    state: ViewState,
+    catalog: PresetCatalog,
+    uploaded: ModelSpec | None,
+    upload_problem: str | None = None,
 ) -> tuple[ViewState, ModelSpec, str, list[str]]:
     """The model the state names, with notices when it has to fall back."""
     notices: list[str] = []
@@ -190,7 +220,20 @@ def resolve_model(
         if uploaded is not None:
             label = Message("{name} (uploaded config.json)", name=uploaded.name)
             return state, uploaded, label, notices
-        notices.append(Message("No config.json uploaded yet: showing the default preset."))
+        if upload_problem:
+            notices.append(
+                Message(
+                    "The uploaded file cannot be used ({problem}): showing the preset {model}.",
+                    problem=upload_problem,
+                    model=state.model,
+                )
+            )
+        else:
+            notices.append(
+                Message(
+                    "No config.json uploaded yet: showing the preset {model}.", model=state.model
+                )
+            )
         state = replace(state, src="preset")
     if state.src == "custom":
         try:
@@ -384,7 +427,12 @@ def settings_for(state: ViewState, method: str | None = None) -> EngineSettings:
     )
 
 
-def build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | None = None) -> View:
+def build_view(
+    state: ViewState,
+    catalog: PresetCatalog,
+    uploaded: ModelSpec | None = None,
+    upload_problem: str | None = None,
+) -> View:
     """Compute everything the dashboard shows for ``state``.
 
     A configuration the calculators refuse (e.g. a model entered by hand at every widget's
@@ -392,10 +440,10 @@ def build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | N
     shown instead: never a traceback.
     """
     try:
-        return _build_view(state, catalog, uploaded)
+        return _build_view(state, catalog, uploaded, upload_problem)
     except SpecError as e:
         fallback = replace(DEFAULT_STATE, gpus=state.gpus, unit=state.unit, pins=state.pins)
-        view = _build_view(fallback, catalog, None)
+        view = _build_view(fallback, catalog, None, None)
         notice = Message(
             "This configuration cannot be estimated: {problem}. Showing the default preset.",
             problem=message_of(e),
@@ -403,9 +451,14 @@ def build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | N
         return replace(view, notices=(notice, *view.notices))
 
 
-def _build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | None) -> View:
+def _build_view(
+    state: ViewState,
+    catalog: PresetCatalog,
+    uploaded: ModelSpec | None,
+    upload_problem: str | None,
+) -> View:
     state, notices = check_ids(state, catalog)
-    state, model, label, more = resolve_model(state, catalog, uploaded)
+    state, model, label, more = resolve_model(state, catalog, uploaded, upload_problem)
     notices.extend(more)
     state, more = check_settings(state, model)
     notices.extend(more)
@@ -436,10 +489,12 @@ def _build_view(state: ViewState, catalog: PresetCatalog, uploaded: ModelSpec | 
     # Show the chosen concurrency and every GPU's crossing, with a margin: the thresholds stay
     # readable instead of being squashed under a line that runs far past all of them.
     shown = fits[0].estimate if fits else base
-    top = max([state.conc * 1.5, 16.0] + [min(4096.0, f.crossing * 1.3) for f in fits])
-    top = int(min(4096, top, shown.max_sweep_concurrency()))  # totals stay within MAX_BYTES
+    top = max([state.conc * 1.5, 16.0] + [min(SWEEP_END, f.crossing * 1.3) for f in fits])
+    top = int(min(SWEEP_END, top, shown.max_sweep_concurrency()))  # totals stay within MAX_BYTES
     step = max(1, -(-top // MAX_SWEEP_POINTS))
-    cs = np.unique(np.concatenate([np.arange(1, top + 1, step), [top, state.conc]])).astype(
+    # linear steps plus geometric ones, so the line is smooth on a log axis too
+    geo = np.unique(np.round(np.geomspace(1, top, MAX_SWEEP_POINTS // 2)))
+    cs = np.unique(np.concatenate([np.arange(1, top + 1, step), geo, [top, state.conc]])).astype(
         np.int64
     )
     sweep = shown.concurrency_sweep(cs)

@@ -26,6 +26,8 @@ from calculators import Deployment, Workload, estimate  # noqa: E402
 from presets import load_catalog  # noqa: E402
 
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+# Concurrency slider positions both pages offer (the app's CONC_STEPS up to 1,024).
+BENCH_STEPS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 
 
 def _median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -45,14 +47,14 @@ def bench_rerun(repeat: int = 40) -> tuple[float, float]:
     apps = []
     for path, key in ((ROOT / "app.py", "w_conc"), (ROOT / "scripts" / "floor_app.py", "conc")):
         at = AppTest.from_file(str(path), default_timeout=120).run()
-        for v in (17, 18, 19):  # warm caches
-            at.sidebar.slider(key=key).set_value(v).run()
+        for v in (24, 32, 48):  # warm caches
+            at.sidebar.select_slider(key=key).set_value(v).run()
         apps.append((at, key))
     times: list[list[float]] = [[], []]
     for i in range(repeat):
         for j, (at, key) in enumerate(apps):
             t = time.perf_counter()
-            at.sidebar.slider(key=key).set_value(20 + i).run()
+            at.sidebar.select_slider(key=key).set_value(BENCH_STEPS[i % len(BENCH_STEPS)]).run()
             times[j].append(time.perf_counter() - t)
     return statistics.median(times[0]), statistics.median(times[1])
 
@@ -134,12 +136,13 @@ def bench_browser(presses: int = 8) -> tuple[float, float]:
                 slider.first.focus()
                 ts = []
                 for i in range(presses):
-                    target = 17 + i
+                    target = BENCH_STEPS[BENCH_STEPS.index(16) + 1 + i]
                     t = time.perf_counter()
                     page.keyboard.press("ArrowRight")
                     page.wait_for_function(
                         f"(v) => {{ const g = document.querySelector('{CHART}');"
-                        " return g && g.layout && g.layout.shapes && g.layout.shapes.some(s => s.x0 === v); }",
+                        " return g && g.layout && g.layout.annotations &&"
+                        " g.layout.annotations.some(a => a.text && a.text.startsWith('chosen: ' + v)); }",
                         arg=target,
                         timeout=30_000,
                         polling=10,
@@ -154,15 +157,16 @@ def bench_browser(presses: int = 8) -> tuple[float, float]:
 
 
 def bench_payload() -> tuple[int, int]:
-    from dashboard.figures import Scenario, breakdown_figure, concurrency_figure
+    from dashboard.figures import Scenario, compare_figure, concurrency_figure
+    from dashboard.pins import facets
     from dashboard.state import DEFAULT_STATE
     from dashboard.view import build_view
 
     view = build_view(DEFAULT_STATE, load_catalog())
     a = len(concurrency_figure(view).to_json())
     b = len(
-        breakdown_figure(
-            [Scenario("Current", view.fits[0].estimate.per_gpu, "")], "GiB", "t", "s"
+        compare_figure(
+            [Scenario("This view", view.fits[0].estimate.per_gpu, "", facets(view))], "GiB"
         ).to_json()
     )
     return a, b

@@ -23,18 +23,26 @@ def main() -> None:
     st.set_page_config(page_title="floor", layout="wide")
     sb = st.sidebar
     sb.header("Model")
+    sb.button("Article's worked example")
     sb.radio("Model source", ["preset", "custom", "upload"], key="src", horizontal=True)
     sb.selectbox("Model preset", MODELS, key="model")
     sb.header("Workload")
-    sb.selectbox("Weight format", FORMATS, key="weights")
+    sb.select_slider("Weight format", FORMATS, key="weights")
     sb.selectbox("KV cache dtype", ["auto", "fp16", "bf16", "fp8"], key="kv")
     ctx = sb.select_slider(
         "Context length",
-        [512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072],
+        [512, 1024, 2048, 4096, 8192, 12000, 16384, 32768, 65536, 128000, 131072],
         value=8192,
         key="ctx",
     )
-    conc = sb.slider("Concurrent requests", 1, 1024, 16, key="conc")
+    sb.number_input("Context, exact", 128, 10_485_760, 8192, key="ctx_exact")
+    conc = sb.select_slider(
+        "Concurrent requests",
+        [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024],
+        value=16,
+        key="conc",
+    )
+    sb.number_input("Concurrent requests, exact", 1, 4096, 16, key="conc_exact")
     c1, c2 = sb.columns(2)
     batch = c1.number_input("Batch per request", 1, 64, 1, key="batch")
     c2.number_input("Avg. tokens/request", 1, 131072, 2048, key="avg")
@@ -47,6 +55,7 @@ def main() -> None:
     c1.number_input("Tensor parallel", 1, 64, 1, key="tp")
     c2.number_input("Pipeline stages", 1, 64, 1, key="pp")
     sb.radio("Unit", ["GiB", "GB"], key="unit", horizontal=True)
+    sb.radio("Chart download", ["png", "svg"], key="export", horizontal=True)
     sb.header("Speed")
     c1, c2 = sb.columns(2)
     c1.number_input("Input tokens", 1, 1_048_576, 1024, key="in_tok")
@@ -103,7 +112,8 @@ def main() -> None:
         annotations.append({"x": 10 * (i + 1), "y": 40 + i, "text": f"gpu {i}"})
     layout = _layout("title", "subtitle", "GiB", "Concurrent requests")
     layout["annotations"] = annotations
-    layout["shapes"] = [{"type": "line", "x0": conc, "x1": conc, "y0": 0, "y1": 1, "yref": "paper"}]
+    data.append({"type": "scatter", "x": [conc, conc], "y": [0, 100], "mode": "lines"})
+    annotations.append({"x": conc, "y": 1, "yref": "paper", "text": f"chosen: {conc}"})
     fig = go.Figure({"data": data, "layout": layout}, _validate=False)
     st.plotly_chart(fig, key="c1")
     # The speed chart: two panels, two lines and two limit lines per GPU, like the dashboard's.
@@ -141,8 +151,9 @@ def main() -> None:
     bar_data: list[dict[str, Any]] = [
         {
             "type": "bar",
-            "x": ["Current"],
-            "y": [total / 4],
+            "orientation": "h",
+            "y": ["Current"],
+            "x": [total / 4],
             "marker": {"color": color},
             "name": f"part {i}",
         }
@@ -151,8 +162,8 @@ def main() -> None:
     bar_data.append(
         {
             "type": "scatter",
-            "x": ["Current"],
-            "y": [total],
+            "y": ["Current"],
+            "x": [total],
             "mode": "text",
             "text": [f"{total:.1f}"],
         }

@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from calculators import Deployment, Workload, estimate
+from dashboard.figures import DIFF_COLOR
 from presets import load_catalog
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -55,7 +56,7 @@ def test_loads_without_exception_and_shows_everything() -> None:
     [
         (
             "w_conc",
-            40,
+            48,
             {"Total per GPU"},
             {"Weights per GPU", "KV cache per request", "KV per token"},
         ),
@@ -127,12 +128,12 @@ def test_url_round_trip_restores_the_view() -> None:
         unit="GB",
     )
     assert at.sidebar.selectbox(key="w_model").value == "Qwen/Qwen3-8B"
-    assert at.sidebar.slider(key="w_conc").value == 37
+    assert at.sidebar.select_slider(key="w_conc").value == 37
     assert at.sidebar.radio(key="w_unit").value == "GB"
     assert any("GB" in m.value and "GiB" not in m.value for m in at.metric)
     assert not at.warning
-    at.sidebar.slider(key="w_conc").set_value(50).run()
-    assert at.query_params["conc"] == ["50"] or at.query_params["conc"] == "50"
+    at.sidebar.select_slider(key="w_conc").set_value(48).run()
+    assert at.query_params["conc"] == ["48"] or at.query_params["conc"] == "48"
     assert "Qwen/Qwen3-8B" in str(at.query_params["model"])
 
 
@@ -183,10 +184,28 @@ def test_concurrency_chart_data_match_the_calculators() -> None:
 def test_pinning_adds_a_bar_per_scenario() -> None:
     at = run_app()
     at.button[0].click().run()
-    at.sidebar.selectbox(key="w_weights").set_value("int4").run()
+    at.sidebar.select_slider(key="w_weights").set_value("int4").run()
     bars = [t for t in figure(at, 2)["data"] if t.get("type") == "bar"]
-    assert len(decode(bars[0]["y"])) == 2
+    assert len(decode(bars[0]["x"])) == 2
     assert "pins" in at.query_params
+    labels = bars[0]["y"]
+    assert labels[0].startswith("<b>This view</b>") and labels[1].startswith("<b>Pin 1</b>")
+    for label in labels:  # each bar names model, weight format, method and GPU setup
+        for needle in ("Llama 3.1 8B Instruct", "Article (conservative)", "NVIDIA H100 SXM5 80GB"):
+            assert needle in label
+    # what differs from this view is highlighted in the pin's label, nothing else
+    assert "INT4 (ideal, no scales)" in labels[0] and DIFF_COLOR not in labels[0]
+    assert f'<span style="color:{DIFF_COLOR}"><b>BF16</b></span>' in labels[1]
+    assert labels[1].count(DIFF_COLOR) == 1
+    assert bars[0]["orientation"] == "h"  # labels wrap beside the bars, never rotate
+
+
+def test_a_pin_of_this_very_view_is_not_shown_twice() -> None:
+    at = run_app()
+    at.button[0].click().run()
+    bars = [t for t in figure(at, 2)["data"] if t.get("type") == "bar"]
+    assert len(bars[0]["y"]) == 1
+    assert next(b for b in at.button if b.label == "Pin this scenario").disabled
 
 
 @pytest.mark.parametrize("method", ["vllm", "sglang", "llamacpp"])
@@ -239,3 +258,95 @@ def test_speed_inputs_move_the_speed_chart_only() -> None:
     after = decode(figure(at, 1)["data"][0]["y"])
     assert after[0] < before[1][0]  # a longer prompt: slower per user
     assert at.query_params["in_tok"] == ["8192"] or at.query_params["in_tok"] == "8192"
+
+
+def _trace(fig: dict, name: str) -> np.ndarray:
+    return decode(next(t for t in fig["data"] if t.get("name") == name)["y"])
+
+
+@pytest.mark.parametrize(
+    ("key", "query", "value", "shown", "trace"),
+    [
+        # quantisation: format, bits per weight and the article's quantization factor
+        ("w_weights", {}, "q4_k_m", "GGUF Q4_K_M · 4.8 bpw · factor 6.67", "Weights"),
+        ("w_ctx", {}, 12_000, "12,000", "KV cache"),  # context: the article's 12,000 is a step
+        ("w_c_params_b", {"src": "custom"}, 405.0, "405", "Weights"),  # parameters ("By hand")
+    ],
+)
+def test_each_named_slider_exists_and_moves_the_chart(key, query, value, shown, trace) -> None:
+    at = run_app(**query)
+    slider = at.sidebar.select_slider(key=key)
+    assert shown in slider.options
+    before = _trace(figure(at, 0), trace)
+    slider.set_value(value).run()
+    assert not at.exception
+    after = _trace(figure(at, 0), trace)
+    assert before[0] != after[0], f"{key} did not move the {trace} band"
+    bars_before = figure(at, 2)  # the compare chart follows the view too
+    assert any(t.get("type") == "bar" for t in bars_before["data"])
+
+
+def test_concurrency_slider_moves_the_chosen_marker_and_scale_is_fine_at_the_low_end() -> None:
+    at = run_app()
+    slider = at.sidebar.select_slider(key="w_conc")
+    opts = [int(o.replace(",", "")) for o in slider.options]
+    assert opts[:8] == [1, 2, 3, 4, 6, 8, 12, 16] and opts[-1] == 4096
+    slider.set_value(4096).run()
+    texts = [a["text"] for a in figure(at, 0)["layout"]["annotations"]]
+    assert any(t.startswith("chosen: 4,096 requests") for t in texts), texts
+    assert figure(at, 0)["layout"]["xaxis"]["type"] == "log"  # 4,096 and crossings near 10
+
+
+def test_weight_formats_are_ordered_by_bits_per_weight() -> None:
+    opts = run_app().sidebar.select_slider(key="w_weights").options
+    bpw = [float(o.split(" · ")[-2].removesuffix(" bpw")) for o in opts]
+    assert bpw == sorted(bpw, reverse=True) and bpw[0] == 32 and bpw[-1] < 3
+
+
+def test_exact_context_entry_sets_any_length() -> None:
+    at = run_app()
+    at.sidebar.number_input(key="exact_ctx").set_value(12_345).run()
+    assert at.sidebar.select_slider(key="w_ctx").value == 12_345
+    assert "12,345 tokens" in figure(at, 0)["layout"]["title"]["subtitle"]["text"]
+    assert at.query_params["ctx"] in (["12345"], "12345")
+
+
+def test_article_example_is_one_click_and_exact_to_the_byte() -> None:
+    """The source article's sections 一-五: 72,000,000,000 + 9,437,184,000 + 4,718,592,000 +
+    10,800,000,000 = 96,955,776,000 bytes (tests/calculators/test_article_golden.py)."""
+    at = run_app()
+    next(b for b in at.sidebar.button if b.label == "Article's worked example").click().run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "Component" in d.value.columns)
+    got = dict(zip(table["Component"], table["Bytes"], strict=True))
+    assert got == {
+        "Weights": 72_000_000_000,
+        "KV cache": 9_437_184_000,
+        "Activations": 4_718_592_000,
+        "Overhead": 10_800_000_000,
+        "Total": 96_955_776_000,
+    }
+    assert metrics(at)["Total per GPU"] == "96.96 GB"  # as the article prints it
+
+
+UPLOAD = (
+    Path(__file__).resolve().parents[1] / "data" / "uploads" / "llama-3.1-8b-instruct.config.json"
+)
+
+
+def test_a_link_with_an_uploaded_config_opens_that_model() -> None:
+    from dashboard.state import encode_config
+
+    at = run_app(src="upload", cfg=encode_config(UPLOAD.read_bytes()), ctx="12000", v="2")
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.subheader[0].value.startswith("LlamaForCausalLM")
+    assert "config.json" not in at.subheader[0].value.split(" (")[0]  # named after the model
+    # the link written back carries the config again
+    assert str(at.query_params["cfg"]).strip("[]'").startswith("z1.")
+
+
+def test_a_broken_link_config_is_named_in_the_notice() -> None:
+    at = run_app(src="upload", cfg="z1.!!!")
+    text = " ".join(w.value for w in at.warning)
+    assert "cfg" in text and "base64url" in text
+    assert len(at.get("plotly_chart")) == 2

@@ -48,8 +48,8 @@ def assert_page_is_whole(at: AppTest) -> None:
 @pytest.mark.parametrize(
     "query",
     [
-        {"conc": "1025"},
-        {"conc": "4096"},
+        {"conc": "4097"},  # the concurrency slider ends at 4,096 (issue 16)
+        {"conc": "100000"},
         {"alpha": "0.51"},
         {"alpha": "1"},
         {"util": "0.05"},
@@ -69,7 +69,7 @@ def test_crafted_links_give_a_notice_and_a_whole_page(query: dict[str, str]) -> 
 
 def test_repeated_parameter_takes_the_first_value() -> None:
     at = run_app(conc=["8", "4096"])
-    assert at.sidebar.slider(key="w_conc").value == 8
+    assert at.sidebar.select_slider(key="w_conc").value == 8
     assert "given 2 times" in warnings(at)
 
 
@@ -89,8 +89,8 @@ def test_by_hand_model_at_the_widgets_maxima_gives_a_message_not_a_traceback() -
     for key, b in INT_BOUNDS.items():
         if key.startswith("c_"):
             at.sidebar.number_input(key=f"w_{key}").set_value(b.hi)
-    at.sidebar.number_input(key="w_c_params_b").set_value(FLOAT_BOUNDS["c_params_b"].hi)
-    at.sidebar.slider(key="w_conc").set_value(INT_BOUNDS["conc"].hi)
+    at.sidebar.number_input(key="exact_c_params_b").set_value(FLOAT_BOUNDS["c_params_b"].hi)
+    at.sidebar.select_slider(key="w_conc").set_value(INT_BOUNDS["conc"].hi)
     at.sidebar.number_input(key="w_batch").set_value(INT_BOUNDS["batch"].hi).run()
     assert_page_is_whole(at)
     assert "cannot be estimated" in warnings(at) or "is over" in warnings(at)
@@ -156,16 +156,16 @@ def test_two_sessions_interleaved_keep_their_own_settings() -> None:
     a = run_app(conc="8", gpus="h100-sxm-80gb")
     b = run_app(model="Qwen/Qwen3-8B", conc="300", unit="GB", gpus="l4-24gb")
     a_total, b_total = total_metric(a), total_metric(b)
-    for step in range(3):
-        a.sidebar.slider(key="w_conc").set_value(9 + step).run()
-        b.sidebar.slider(key="w_conc").set_value(301 + step).run()
-        assert a.sidebar.slider(key="w_conc").value == 9 + step
-        assert b.sidebar.slider(key="w_conc").value == 301 + step
+    for step in range(3):  # exact entries: any value, not only the slider's steps
+        a.sidebar.number_input(key="exact_conc").set_value(9 + step).run()
+        b.sidebar.number_input(key="exact_conc").set_value(301 + step).run()
+        assert a.sidebar.select_slider(key="w_conc").value == 9 + step
+        assert b.sidebar.select_slider(key="w_conc").value == 301 + step
         assert a.sidebar.selectbox(key="w_model").value == "meta-llama/Llama-3.1-8B-Instruct"
         assert b.sidebar.selectbox(key="w_model").value == "Qwen/Qwen3-8B"
         assert total_metric(a).endswith("GiB") and total_metric(b).endswith("GB")
         assert "H100" in a.dataframe[0].value["GPU setup"].iloc[0]
         assert "L4" in b.dataframe[0].value["GPU setup"].iloc[0]
-    a.sidebar.slider(key="w_conc").set_value(8).run()
-    b.sidebar.slider(key="w_conc").set_value(300).run()
+    a.sidebar.select_slider(key="w_conc").set_value(8).run()
+    b.sidebar.number_input(key="exact_conc").set_value(300).run()
     assert (total_metric(a), total_metric(b)) == (a_total, b_total)

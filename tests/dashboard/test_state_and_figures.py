@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import random
+import zlib
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calculators import MAX_CONFIG_BYTES
 from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS
 from dashboard.figures import COLORS, concurrency_figure, png_filename
-from dashboard.state import DEFAULT_STATE, ViewState, decode, encode, pin_token, unpin
-from dashboard.view import build_view
+from dashboard.state import (
+    DEFAULT_STATE,
+    ViewState,
+    decode,
+    decode_config,
+    encode,
+    encode_link,
+    pin_token,
+    unpin,
+)
+from dashboard.view import build_view, read_uploaded_config
 from presets import load_catalog
 
 CAT = load_catalog()
@@ -64,7 +80,110 @@ def test_concurrency_figure_explains_itself() -> None:
     assert {t.name for t in fig.data} >= {"Weights", "KV cache", "Activations", "Total per GPU"}
     assert next(t for t in fig.data if t.name == "Weights").line.color == COLORS["weights"]
     labels = [a.text for a in fig.layout.annotations]
-    assert any("NVIDIA H100 SXM5 80GB: 20 concurrent requests" in t for t in labels)
+    assert any("NVIDIA H100 SXM5 80GB" in t and "max 20 requests" in t for t in labels)
     assert png_filename(view, "concurrency").startswith(
         "vram-concurrency-Llama-3.1-8B-Instruct-bf16"
     )
+
+
+# -- share link, version 2 -------------------------------------------------------------------
+FOUR_PINS = tuple(
+    pin_token(replace(DEFAULT_STATE, **kw))
+    for kw in (
+        {"model": "Qwen/Qwen3-235B-A22B", "weights": "awq-int4", "method": "vllm", "tp": 8,
+         "util": 0.95, "mnbt": 16384, "mns": 512, "avg": 4096, "gpus": ("h200-141gb",)},
+        {"model": "meta-llama/Llama-4-Maverick-17B-128E-Instruct", "weights": "fp8", "ctx": 65536,
+         "dp": 4, "kv": "fp8", "batch": 2, "gpus": ("mi300x-192gb",)},
+        {"model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", "method": "sglang", "mfs": 0.85},
+        {"model": "mistralai/Mistral-Small-3.1-24B-Instruct-2503", "weights": "q4_k_m",
+         "method": "llamacpp", "gpus": ("rtx-4090-24gb",), "conc": 3},
+    )
+)  # fmt: skip
+UPLOAD = (
+    Path(__file__).resolve().parents[1] / "data" / "uploads" / "llama-3.1-8b-instruct.config.json"
+)
+
+
+def test_four_long_pins_survive_the_link() -> None:
+    """Issue 16: four pins made the link exceed 400 characters and every pin was dropped."""
+    state = replace(DEFAULT_STATE, pins=FOUR_PINS, conc=48)
+    params, notices = encode_link(state)
+    assert not notices and params["v"] == "2"
+    assert len(params["pins"]) > 400
+    back, problems = decode(params)
+    assert not problems
+    assert back == state
+    for token in FOUR_PINS:  # each pin restores its own scenario, not the current view's
+        assert unpin(token, back).model != DEFAULT_STATE.model
+
+
+def test_a_pins_parameter_past_its_bound_says_so() -> None:
+    too_long = "~".join(["model=" + "a" * 290] * 4) + "x" * 50
+    state, notices = decode({"pins": too_long})
+    assert state.pins == ()
+    assert any("'pins' is over 1,204 characters" in n for n in notices)
+
+
+def test_version_1_links_keep_opening_the_same_view() -> None:
+    """Links made before version 2: readable parameters, full pin tokens, no v."""
+    old_pin = (
+        "model=Qwen/Qwen3-8B:weights=int4:kv=auto:ctx=8192:conc=16:batch=1:method=article:"
+        "tp=1:pp=1:alpha=0.15:gpus=l40s-48gb"
+    )
+    params = {"model": "Qwen/Qwen3-8B", "weights": "fp8", "ctx": "12000", "conc": "26",
+              "method": "vllm", "gpus": "h100-sxm-80gb,l4-24gb", "tp": "2", "pp": "1",
+              "dp": "3", "pins": old_pin}  # fmt: skip
+    state, notices = decode(params)
+    assert not notices
+    assert (state.model, state.weights, state.ctx, state.conc, state.method) == (
+        "Qwen/Qwen3-8B", "fp8", 12000, 26, "vllm"
+    )  # fmt: skip
+    assert (state.gpus, state.tp, state.dp) == (("h100-sxm-80gb", "l4-24gb"), 2, 3)
+    pinned = unpin(old_pin, state)
+    assert (pinned.model, pinned.weights, pinned.gpus, pinned.method) == (
+        "Qwen/Qwen3-8B", "int4", ("l40s-48gb",), "article"
+    )  # fmt: skip
+    # and the same view written again is a version-2 link that decodes to the same state
+    again, _ = decode(encode_link(state)[0])
+    assert again == state
+
+
+def test_an_uploaded_config_travels_compressed_and_comes_back_byte_for_byte() -> None:
+    raw = UPLOAD.read_bytes()
+    state = replace(DEFAULT_STATE, src="upload")
+    params, notices = encode_link(state, raw)
+    assert not notices and params["cfg"].startswith("z1.")
+    assert len(params["cfg"]) < len(raw)  # compressed
+    back = decode_config(params["cfg"], MAX_CONFIG_BYTES)
+    assert json.loads(back) == json.loads(raw)
+    spec, problem = read_uploaded_config("link", back)
+    assert problem is None and spec is not None and spec.num_hidden_layers == 32
+
+
+def test_a_preset_view_does_not_carry_the_config() -> None:
+    params, _ = encode_link(DEFAULT_STATE, b'{"a": 1}')
+    assert "cfg" not in params
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("z1." + base64.urlsafe_b64encode(zlib.compress(b" " * 2_000_000, 9)).decode(), "inflates"),
+        ("z1.!!!", "base64url"),
+        ("gz.abcd", "prefix"),
+        ("z1." + base64.urlsafe_b64encode(b"not zlib at all").decode(), "compressed"),
+        ("z1." + base64.urlsafe_b64encode(zlib.compress(b'{"a": 1}' * 50)[:-6]).decode(), "cut"),
+        ("z1." + "A" * 20_000, "12,000 characters"),
+    ],
+)
+def test_a_bad_cfg_parameter_is_refused_in_words(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        decode_config(text, MAX_CONFIG_BYTES)
+
+
+def test_a_config_too_big_for_a_link_is_named_not_dropped_silently() -> None:
+    rng = random.Random(16)
+    big = json.dumps({f"k{i}": rng.getrandbits(64) for i in range(3000)}).encode()
+    params, notices = encode_link(replace(DEFAULT_STATE, src="upload"), big)
+    assert "cfg" not in params
+    assert notices and "does not carry it" in notices[0] and f"{len(big):,} bytes" in notices[0]
