@@ -135,10 +135,12 @@ def test_compiled_catalog_is_current(lang: str) -> None:
         ("Context length (tokens per request)", "上下文长度"),
         ("Batch per request", "批处理大小"),
         (
-            "Bits per weight of the quantised layers (scales included) and the article's "
-            "quantization factor: FP32 bytes ÷ this format's bytes (8-bit: 4, 16-bit: 2).",
+            "Ordered by bits per weight of the quantised layers (scales included); the factor "
+            "is the article's quantization factor: FP32 bytes ÷ this format's bytes (8-bit: 4, "
+            "16-bit: 2).",
             "量化因子",
         ),
+        ("{label} · {bpw:g} bpw · factor {factor:.3g}", "量化因子"),
         (
             "GiB = 2^30 bytes (what GPUs and engines report); GB = 10^9 bytes (how vendors "
             "market memory).",
