@@ -177,6 +177,12 @@ FAMILIES: Final[dict[str, Family]] = {
     "qwen3_vl_text": Family(qk_norm=True),
     "qwen3_vl_moe_text": Family(qk_norm=True),
     "qwen3_next": Family(qk_norm=True, attention_gate=True),
+    "qwen3_5": Family(qk_norm=True, attention_gate=True),
+    "qwen3_5_text": Family(qk_norm=True, attention_gate=True),
+    "qwen3_5_moe": Family(qk_norm=True, attention_gate=True),
+    "qwen3_5_moe_text": Family(qk_norm=True, attention_gate=True),
+    "olmo3": Family(),
+    "deepseek": Family(),
     "olmo2": Family(),
     "olmoe": Family(),
     "glm4": Family(norms=4, attention_bias=True),
@@ -792,7 +798,10 @@ def _qwen2_vl_vision(v: Mapping[str, Any], text_hidden: int) -> VisionSpec:
     """Qwen2-VL (transformers Qwen2VisionTransformerPretrainedModel): ``embed_dim`` wide,
     ``depth`` blocks, MLP ``embed_dim × mlp_ratio`` (GELU, biases), LayerNorms, 3-D patch conv
     without bias, rotary positions; merger LayerNorm + Linear(4e, 4e) + Linear(4e, hidden)."""
-    (e,) = _dims(v, "embed_dim")
+    # Qwen2VLVisionConfig defaults (transformers): depth 32, embed_dim 1280, mlp_ratio 4.
+    e = _int(v, "embed_dim", required=False, default=1280)
+    if not 0 < e <= MAX_DIM:
+        raise SpecError(f"vision_config.embed_dim: {e} is outside 1..{MAX_DIM}")
     ratio = _float(v, "mlp_ratio", 4.0, 0.1, 64.0)
     merge = _int(v, "spatial_merge_size", required=False, default=2)
     out = _int(v, "hidden_size", required=False, default=text_hidden)
@@ -800,8 +809,8 @@ def _qwen2_vl_vision(v: Mapping[str, Any], text_hidden: int) -> VisionSpec:
     return VisionSpec(
         hidden_size=e,
         intermediate_size=int(e * ratio),
-        num_hidden_layers=_int(v, "depth"),
-        patch_size=_int(v, "patch_size", required=False, default=14),
+        num_hidden_layers=_int(v, "depth", required=False, default=32),
+        patch_size=_int(v, "patch_size", "spatial_patch_size", required=False, default=14),
         image_size=0,
         num_channels=_int(v, "in_chans", "in_channels", required=False, default=3),
         temporal_patch_size=_int(v, "temporal_patch_size", required=False, default=2),
@@ -1175,7 +1184,7 @@ def model_from_config(
             norms_per_layer=_norms(d, model_type, fam),
             learned_positions=positions,
             qk_norm=_bool(d, "use_qk_norm", fam.qk_norm),
-            attention_gate=fam.attention_gate,
+            attention_gate=_bool(d, "attn_output_gate", fam.attention_gate),
             layer_kv_heads=layer_kv,
             layer_heads=layer_q,
             layer_intermediate=layer_inter,

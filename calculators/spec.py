@@ -121,6 +121,98 @@ class VisionSpec:
 
 
 @dataclass(frozen=True)
+class StateSpec:
+    """The layers that keep a constant state per request instead of per-token keys and values.
+
+    ``kind`` names the mixer: ``mamba`` (Mamba-1: Jamba, Falcon-Mamba), ``mamba2`` (Mamba-2:
+    Nemotron-H, Granite-4-H, Zamba2), ``gated_deltanet`` (Qwen3-Next, Qwen3.5 linear attention),
+    ``lightning`` (MiniMax-01 lightning attention). Field meanings follow vLLM's
+    ``MambaStateShapeCalculator`` (vllm/model_executor/layers/mamba/mamba_utils.py):
+    mamba: ``intermediate_size`` (d_inner), ``state_size`` (d_state), ``conv_kernel``,
+    ``dt_rank``; mamba2: also ``n_groups``, ``num_heads``, ``head_dim``; gated_deltanet:
+    ``num_k_heads``/``head_k_dim`` and ``num_heads``/``head_dim`` (value heads), ``conv_kernel``;
+    lightning: ``num_heads`` × ``head_dim``.
+    """
+
+    kind: str
+    intermediate_size: int = 0
+    state_size: int = 0
+    conv_kernel: int = 0
+    n_groups: int = 1
+    num_heads: int = 0
+    head_dim: int = 0
+    num_k_heads: int = 0
+    head_k_dim: int = 0
+    dt_rank: int = 0
+    conv_bias: bool = True
+    proj_bias: bool = False
+    inner_norms: bool = False  # Jamba: RMSNorms on dt, B and C inside the mixer
+    ssm_state_dtype: str | None = None  # temporal state dtype; None: the model dtype
+
+    def __post_init__(self) -> None:
+        if self.kind not in STATE_KINDS:
+            raise SpecError(f"state.kind: {self.kind!r} is not one of {STATE_KINDS}")
+        for name in (
+            "intermediate_size",
+            "state_size",
+            "conv_kernel",
+            "n_groups",
+            "num_heads",
+            "head_dim",
+            "num_k_heads",
+            "head_k_dim",
+            "dt_rank",
+        ):
+            v = getattr(self, name)
+            _non_negative(f"state.{name}", v)
+            if v > MAX_DIM:
+                raise SpecError(f"state.{name}: {v} is over {MAX_DIM}")
+        for name in ("conv_bias", "proj_bias", "inner_norms"):
+            if not isinstance(getattr(self, name), bool):
+                raise SpecError(f"state.{name}: expected true or false")
+        need = {
+            "mamba": ("intermediate_size", "state_size", "conv_kernel", "dt_rank"),
+            "mamba2": ("intermediate_size", "state_size", "conv_kernel", "num_heads", "head_dim"),
+            "gated_deltanet": ("num_heads", "head_dim", "num_k_heads", "head_k_dim", "conv_kernel"),
+            "lightning": ("num_heads", "head_dim"),
+        }[self.kind]
+        for name in need:
+            if getattr(self, name) <= 0:
+                raise SpecError(f"state.{name}: required (positive) for {self.kind} layers")
+        if self.kind == "mamba2":
+            _positive("state.n_groups", self.n_groups)
+            if self.num_heads * self.head_dim != self.intermediate_size:
+                raise SpecError(
+                    f"state: mamba heads {self.num_heads} × head_dim {self.head_dim} is not "
+                    f"d_inner {self.intermediate_size}"
+                )
+        if self.ssm_state_dtype is not None and self.ssm_state_dtype not in (
+            "float32",
+            "bfloat16",
+            "float16",
+        ):
+            raise SpecError(f"state.ssm_state_dtype: {self.ssm_state_dtype!r} is not a float type")
+
+
+@dataclass(frozen=True)
+class IndexerSpec:
+    """DeepSeek-V3.2's sparse-attention indexer (``index_n_heads``, ``index_head_dim``): small
+    attention heads that pick the top-k tokens; it keeps its own per-token key cache."""
+
+    num_heads: int
+    head_dim: int
+    topk: int = 0
+
+    def __post_init__(self) -> None:
+        _positive("index_n_heads", self.num_heads)
+        _positive("index_head_dim", self.head_dim)
+        _non_negative("index_topk", self.topk)
+        for name, v in (("index_n_heads", self.num_heads), ("index_head_dim", self.head_dim)):
+            if v > MAX_DIM:
+                raise SpecError(f"{name}: {v} is over {MAX_DIM}")
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A decoder-only transformer, described with config.json field names.
 

@@ -52,22 +52,30 @@ def state_elements_per_layer(s: StateSpec, tp: int = 1) -> tuple[int, int]:
     return 0, s.num_heads // tp * s.head_dim * s.head_dim
 
 
-def state_bytes_per_layer(model: ModelSpec, tp: int = 1) -> int:
-    """Bytes of one state layer's state for one request on one GPU (0 without state layers)."""
+def state_bytes_per_layer(model: ModelSpec, tp: int = 1, element_bytes: int | None = None) -> int:
+    """Bytes of one state layer's state for one request on one GPU (0 without state layers).
+
+    ``element_bytes`` forces one size for both tensors (llama.cpp keeps them in f32).
+    """
     s = model.state
     if s is None:
         return 0
     conv, temporal = state_elements_per_layer(s, max(1, tp))
-    conv_bytes = dtype_bytes(model.torch_dtype)
-    temporal_bytes = dtype_bytes(s.ssm_state_dtype or model.torch_dtype)
+    conv_bytes = element_bytes or dtype_bytes(model.torch_dtype)
+    temporal_bytes = element_bytes or dtype_bytes(s.ssm_state_dtype or model.torch_dtype)
     return conv * conv_bytes + temporal * temporal_bytes
 
 
-def state_bytes_per_request(model: ModelSpec, tp: int = 1, layers: range | None = None) -> int:
+def state_bytes_per_request(
+    model: ModelSpec,
+    tp: int = 1,
+    layers: range | None = None,
+    element_bytes: int | None = None,
+) -> int:
     """State bytes one request holds on one GPU over ``layers`` (default: all layers)."""
     idx = set(range(model.num_hidden_layers) if layers is None else layers)
     n = sum(1 for i in model.state_layer_indices if i in idx)
-    return n * state_bytes_per_layer(model, tp)
+    return n * state_bytes_per_layer(model, tp, element_bytes)
 
 
 def state_layer_params(model: ModelSpec) -> tuple[int, int]:
