@@ -947,10 +947,19 @@ _16BIT_NOTE: Final[str] = (
 )
 
 
+# Legacy model_type spellings and the family transformers maps them to (Falcon's custom-code
+# configs: RefinedWeb = the 40B new decoder architecture, RefinedWebModel = the 7B one).
+TYPE_ALIASES: Final[dict[str, str]] = {"RefinedWeb": "falcon", "RefinedWebModel": "falcon"}
+
+
+def _new_decoder(d: Mapping[str, Any]) -> bool:
+    return _bool(d, "new_decoder_architecture", d.get("model_type") == "RefinedWeb")
+
+
 def _kv_heads(d: Mapping[str, Any], model_type: str, fam: Family, heads: int) -> int:
     """KV heads from whichever spelling the family uses (GQA, MQA flags, ChatGLM groups)."""
     if model_type == "falcon":  # FalconConfig: new_decoder_architecture / multi_query
-        if _bool(d, "new_decoder_architecture", False):
+        if _new_decoder(d):
             return _int(d, "num_kv_heads", "n_head_kv", required=False, default=heads)
         return 1 if _bool(d, "multi_query", True) else heads
     if _present(d, "num_key_value_heads"):
@@ -990,7 +999,7 @@ def _mlp_bias(d: Mapping[str, Any], model_type: str, fam: Family) -> bool:
 
 def _norms(d: Mapping[str, Any], model_type: str, fam: Family) -> int | None:
     if model_type == "falcon":
-        if _bool(d, "new_decoder_architecture", False):
+        if _new_decoder(d):
             return _int(d, "num_ln_in_parallel_attn", required=False, default=2) or 2
         return 1 if _bool(d, "parallel_attn", True) else 2
     if model_type == "nemotron_h":
@@ -1008,6 +1017,7 @@ def model_from_config(
     """
     d = _flatten(raw)
     model_type = _str(d, "model_type", "custom")
+    model_type = TYPE_ALIASES.get(model_type, model_type)
     outer_type = str(d.get("_outer_model_type") or model_type)
     for t in (model_type, outer_type):
         if t in REFUSED:
@@ -1139,6 +1149,12 @@ def model_from_config(
         notes.append(
             f"{n_state} of {n} layers are {kinds[state.kind]} layers: a constant state per "
             "request, no per-token KV"
+        )
+    mtp = _int(d, "num_nextn_predict_layers", "mtp_num_hidden_layers", required=False)
+    if mtp > 0:
+        notes.append(
+            f"{mtp} multi-token-prediction layer(s) in the checkpoint are not counted: engines "
+            "load them only for speculative decoding (the official count may include them)"
         )
     tie = _bool(d, "tie_word_embeddings", fam.tie)
     positions = 0

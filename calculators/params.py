@@ -175,7 +175,13 @@ def layer_params(m: ModelSpec, index: int, moe: bool) -> LayerParams:
         attn, attn_small = 0, 0
     else:
         attn, attn_small = _attention_params(m, m.heads_of_layer(index), m.kv_heads_of_layer(index))
-    small = attn_small + _norms_per_layer(m)
+    norms = _norms_per_layer(m)
+    if m.norms_per_layer is None and (
+        attn == 0 or (not moe and not m.intermediate_of_layer(index))
+    ):
+        # A block without a mixer or without an MLP (Nemotron-NAS no-op) skips that block's norm.
+        norms -= m.hidden_size * (2 if m.norm_bias else 1)
+    small = attn_small + norms
     if moe:
         e = m.num_experts
         experts = e * _mlp_params(h, m.moe_intermediate_size, m.mlp_gated)

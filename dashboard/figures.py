@@ -28,12 +28,14 @@ COLORS: dict[str, str] = {
     "kv_cache": "#E69F00",
     "activations": "#009E73",
     "overhead": "#CC79A7",
+    "state": "#56B4E9",
 }
 LABELS: dict[str, str] = {  # msgids: shown through _() in the current language
     "weights": N_("Weights"),
     "kv_cache": N_("KV cache"),
     "activations": N_("Activations"),
     "overhead": N_("Overhead"),
+    "state": N_("State (Mamba/linear attention)"),
 }
 GPU_LINE_COLORS = ("#D55E00", "#56B4E9", "#000000", "#999999", "#882255", "#117733")
 LABEL_GAP = 0.075  # minimum vertical distance between crossing labels, share of the y axis
@@ -88,7 +90,9 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
     c = view.sweep_concurrency
     data: list[dict[str, Any]] = []
     total = np.asarray(view.sweep["total"], dtype=np.float64) / scale
-    for key in ("weights", "kv_cache", "activations", "overhead"):
+    for key in ("weights", "kv_cache", "state", "activations", "overhead"):
+        if key not in view.sweep:
+            continue
         y = np.asarray(view.sweep[key], dtype=np.float64) / scale
         if not y.any():
             continue
@@ -242,6 +246,8 @@ def breakdown_figure(
         "activations": [s.breakdown.activation_bytes for s in scenarios],
         "overhead": [s.breakdown.overhead_bytes for s in scenarios],
     }
+    if any(s.breakdown.state_bytes for s in scenarios):  # Mamba / linear-attention models
+        parts["state"] = [s.breakdown.state_bytes for s in scenarios]
     totals = [to_unit(s.breakdown.total_bytes, unit) for s in scenarios]
     top = max([*totals, 1e-9])
     data: list[dict[str, Any]] = []

@@ -65,7 +65,8 @@ def main() -> None:
     u = state.unit
     est = view.fits[0].estimate if view.fits else view.estimate
     b = est.per_gpu
-    m1, m2, m3, m4 = st.columns(4)
+    state_per_request = est.state_bytes_per_request
+    m1, m2, m3, m4, *m5 = st.columns(5 if state_per_request else 4)
     m1.metric(
         _("Total per GPU @ {n} requests").format(n=view.state.conc), format_bytes(b.total_bytes, u)
     )
@@ -77,6 +78,10 @@ def main() -> None:
         ),
     )
     m4.metric(_("KV per token (all layers)"), f"{est.kv_bytes_per_token / 1024:,.1f} KiB")
+    if m5:
+        m5[0].metric(
+            _("State (Mamba/linear attention) per request"), format_bytes(state_per_request, u)
+        )
 
     speed = speed_view(view) if view.fits else None
     if view.fits:

@@ -397,3 +397,103 @@ def test_llama4_vision_extremes_are_refused(
 def test_llama4_reference_still_reads() -> None:
     m = model_from_config(LLAMA4_VISION)
     assert m.vision is not None and m.resolved_layer_types.count("full_attention") == 12
+
+
+# deepseek-ai/DeepSeek-V3.2-Exp config.json (the fields the reader uses).
+DEEPSEEK_V32 = {
+    "first_k_dense_replace": 3,
+    "hidden_size": 7168,
+    "index_head_dim": 128,
+    "index_n_heads": 64,
+    "index_topk": 2048,
+    "intermediate_size": 18432,
+    "kv_lora_rank": 512,
+    "max_position_embeddings": 163840,
+    "model_type": "deepseek_v32",
+    "moe_intermediate_size": 2048,
+    "moe_layer_freq": 1,
+    "n_routed_experts": 256,
+    "n_shared_experts": 1,
+    "num_attention_heads": 128,
+    "num_experts_per_tok": 8,
+    "num_hidden_layers": 61,
+    "num_key_value_heads": 128,
+    "num_nextn_predict_layers": 1,
+    "q_lora_rank": 1536,
+    "qk_nope_head_dim": 128,
+    "qk_rope_head_dim": 64,
+    "v_head_dim": 128,
+    "vocab_size": 129280,
+    "torch_dtype": "bfloat16",
+    "tie_word_embeddings": False,
+}
+
+
+def test_deepseek_v32_indexer_parameters_and_cache() -> None:
+    m = model_from_config(DEEPSEEK_V32)
+    assert m.indexer is not None
+    v3 = model_from_config(
+        {k: v for k, v in DEEPSEEK_V32.items() if not k.startswith("index")}
+        | {"model_type": "deepseek_v3"}
+    )
+    # DeepSeek-V3 without its MTP layer: 671,026,404,352 parameters (the 671B of its card).
+    assert parameter_breakdown(v3).total == 671_026_404_352
+    # Indexer per layer: wq_b 1536 x (64 x 128) + wk 7168 x 128 + weights_proj 7168 x 64
+    # + k_norm LayerNorm 2 x 128 = 13,959,424 (vLLM / transformers Indexer shapes).
+    assert parameter_breakdown(m).total - parameter_breakdown(v3).total == 61 * 13_959_424
+    # Per token and layer: the MLA latent (512 + 64) x 2 B + the indexer's fp8 key with one fp32
+    # scale per 128 (128 + 4 = 132 B, vLLM DeepseekV32IndexerCache / SGLang NSA pool).
+    assert kv_layout(m, kv_dtype("bf16")).bytes_per_token == 61 * (576 * 2 + 132)  # 78,324
+    assert any("multi-token-prediction" in n for n in m.extra_notes)
+
+
+def _nas_block(group: int | None, mult: float) -> dict:
+    attention = {"n_heads_in_group": group, "no_op": group is None, "replace_with_linear": False}
+    return {"attention": attention, "ffn": {"ffn_mult": mult, "no_op": False}}
+
+
+# The first 12 of the 80 block_configs of nvidia/Llama-3_3-Nemotron-Super-49B-v1 config.json, in
+# order (attention n_heads_in_group 8 or no_op; ffn_mult), with its top-level fields.
+SUPER_49B_FIRST_12 = {
+    "model_type": "nemotron-nas",
+    "hidden_size": 8192,
+    "num_attention_heads": 64,
+    "num_key_value_heads": None,
+    "intermediate_size": None,
+    "num_hidden_layers": 12,
+    "vocab_size": 128256,
+    "max_position_embeddings": 131072,
+    "tie_word_embeddings": False,
+    "torch_dtype": "bfloat16",
+    "block_configs": [
+        _nas_block(8, 2.625),
+        *[_nas_block(8, 5.25) for _ in range(5)],
+        _nas_block(None, 2.625),
+        _nas_block(None, 2.625),
+        *[_nas_block(8, 5.25) for _ in range(3)],
+        _nas_block(None, 3.28125),
+    ],
+}
+
+
+def test_nemotron_nas_block_configs() -> None:
+    m = model_from_config(SUPER_49B_FIRST_12)
+    # 9 attention blocks x 2 x (64 / 8 = 8 KV heads) x 128 x 2 B; no-op blocks keep no KV.
+    assert kv_layout(m, FP16).bytes_per_token == 9 * 2 * 8 * 128 * 2
+    # ffn_mult -> width: find_multiple(int(2 x mult x 8192 / 3), 256): 2.625 -> 14,336,
+    # 5.25 -> 28,672, 3.28125 -> 17,920 (transformers DeciLM _ffn_mult_to_intermediate_size).
+    assert m.layer_intermediate == (
+        14336,
+        *(28672,) * 5,
+        14336,
+        14336,
+        *(28672,) * 3,
+        17920,
+    )
+    h = 8192
+    attention = h * 64 * 128 + 2 * h * 8 * 128 + 64 * 128 * h  # q, k, v, o
+    mlp = 3 * h * (14336 * 3 + 28672 * 8 + 17920)
+    norms = (9 * 2 + 3 * 1) * h + h  # a no-op attention block has no input_layernorm
+    assert parameter_breakdown(m).total == 2 * 128256 * h + 9 * attention + mlp + norms
+    est = estimate(m, "bf16", Workload(context_len=4096), method="vllm")
+    assert est.kv_bytes_per_token == 9 * 2 * 8 * 128 * 2
