@@ -497,3 +497,35 @@ def test_nemotron_nas_block_configs() -> None:
     assert parameter_breakdown(m).total == 2 * 128256 * h + 9 * attention + mlp + norms
     est = estimate(m, "bf16", Workload(context_len=4096), method="vllm")
     assert est.kv_bytes_per_token == 9 * 2 * 8 * 128 * 2
+
+
+# MiniMaxAI/MiniMax-M1-80k config.json (the fields the reader uses; attn_type_list: 7 lightning
+# layers then one softmax layer, ten times).
+MINIMAX_M1 = {
+    "model_type": "minimax_m1",
+    "hidden_size": 6144,
+    "intermediate_size": 9216,
+    "num_hidden_layers": 80,
+    "num_attention_heads": 64,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "vocab_size": 200064,
+    "max_position_embeddings": 10240000,
+    "num_local_experts": 32,
+    "num_experts_per_tok": 2,
+    "attn_type_list": [0, 0, 0, 0, 0, 0, 0, 1] * 10,
+    "tie_word_embeddings": False,
+}
+
+
+def test_minimax_lightning_attention() -> None:
+    m = model_from_config(MINIMAX_M1)
+    assert m.state is not None and m.state.kind == "lightning"
+    assert len(m.state_layer_indices) == 70 and len(m.attention_layer_indices) == 10
+    # 10 softmax layers x 2 x 8 KV heads x 128 x 2 B.
+    assert kv_layout(m, kv_dtype("bf16")).bytes_per_token == 40_960
+    # Lightning state per layer: 64 heads x 128 x 128 in the model dtype (vLLM
+    # linear_attention_state_shape / _dtype) = 2,097,152 B; 70 layers.
+    assert state_bytes_per_request(m) == 70 * 2_097_152
+    # MiniMax-M1 model card: 456B total parameters; experts sized by intermediate_size.
+    assert abs(parameter_breakdown(m).total - 456e9) / 456e9 < 0.01
