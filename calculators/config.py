@@ -122,6 +122,7 @@ FAMILIES: Final[dict[str, Family]] = {
             "deepseek_v32",
             "kimi_k2",
             "phi3",
+            "phi3_v",
             "granite",
             "olmo",
             "internlm2",

@@ -91,6 +91,7 @@ class SGLangMethod:
         free_before = max(0, device - context) if device is not None else None
         reserve = int(free_before * (1 - mfs)) if free_before is not None else 0
         stages, pools, tokens = [], [], []
+        has_state = bool(model.state_layer_indices)
         for s, layers in enumerate(pipeline_stages(model.num_hidden_layers, pp)):
             layout = kv_layout(model, kv, tp, layers)
             state = state_bytes_per_request(model, tp, layers)
@@ -133,6 +134,16 @@ class SGLangMethod:
                     mfs=mfs,
                 ),
                 *origin.notes,
+            )
+            + (
+                (
+                    N_(
+                        "SGLang keeps Mamba / linear-attention states in a pool of their own; "
+                        "the planner charges each request its state from the same budget"
+                    ),
+                )
+                if has_state
+                else ()
             ),
             weights_origin=origin,
             ranges=(

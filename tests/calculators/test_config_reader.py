@@ -529,3 +529,45 @@ def test_minimax_lightning_attention() -> None:
     assert state_bytes_per_request(m) == 70 * 2_097_152
     # MiniMax-M1 model card: 456B total parameters; experts sized by intermediate_size.
     assert abs(parameter_breakdown(m).total - 456e9) / 456e9 < 0.01
+
+
+# microsoft/Phi-3-vision-128k-instruct config.json (the fields the reader uses).
+PHI3_VISION = {
+    "_name_or_path": "Phi-3-vision-128k-instruct",
+    "embd_layer": {
+        "embedding_cls": "image",
+        "hd_transform_order": "sub_glb",
+        "projection_cls": "mlp",
+        "use_hd_transform": True,
+        "with_learnable_separator": True,
+    },
+    "hidden_size": 3072,
+    "img_processor": {
+        "image_dim_out": 1024,
+        "model_name": "openai/clip-vit-large-patch14-336",
+        "name": "clip_vision_model",
+        "num_img_tokens": 144,
+    },
+    "intermediate_size": 8192,
+    "max_position_embeddings": 131072,
+    "model_type": "phi3_v",
+    "num_attention_heads": 32,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 32,
+    "vocab_size": 32064,
+}
+
+
+def test_phi3_vision_tower_from_img_processor() -> None:
+    m = model_from_config(PHI3_VISION)
+    assert not m.warnings
+    # CLIP ViT-L/14 at 336 px: patch conv 3x14x14x1024 + class 1024 + 577 positions x 1024
+    # + pre-LayerNorm 2048 + 24 x (attention 4 x (1024^2 + 1024) + MLP 2 x 1024 x 4096 + 4096
+    # + 1024 + 2 LayerNorms 4096) + post-LayerNorm 2048 = 303,507,456; projector from the HD
+    # transform's 4 x 1024 to 3072: 4096 x 3072 + 3072 + 3072^2 + 3072; glb_GN/sub_GN 2 x 4096.
+    clip = 602_112 + 1024 + 577 * 1024 + 2048 + 24 * 12_596_224 + 2048
+    assert clip == 303_507_456
+    projector = 4096 * 3072 + 3072 + 3072 * 3072 + 3072 + 2 * 4096
+    assert parameter_breakdown(m).vision == clip + projector
+    with pytest.raises(SpecError, match="img_processor"):
+        model_from_config({**PHI3_VISION, "img_processor": {"model_name": "acme/vit"}})
