@@ -20,6 +20,8 @@ Where things are:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from calculators.activations import article_activation_bytes
 from calculators.checkpoint import (
     CheckpointWeights,
@@ -85,8 +87,12 @@ def estimate(
 
     ``checkpoint``: the checkpoint's own tensor bytes (``checkpoint_weights``); used for the
     weights instead of parameters × bits when it is in ``weight_format_id``.
+
+    The model's own warnings and notes (an unverified architecture, a float32 checkpoint served
+    in 16 bit, state layers, a quantized checkpoint) lead the estimate's notes, so every caller
+    that shows the notes shows them too.
     """
-    return get_method(method).estimate(
+    est = get_method(method).estimate(
         model,
         weight_format(weight_format_id),
         workload or Workload(),
@@ -94,6 +100,10 @@ def estimate(
         settings or EngineSettings(),
         checkpoint,
     )
+    own = tuple(f"warning: {w}" for w in model.warnings) + model.extra_notes
+    if not own:
+        return est
+    return replace(est, notes=own + est.notes)
 
 
 __all__ = [

@@ -301,7 +301,7 @@ def _read_config(path_text: str) -> ModelSpec:
     except OSError as e:
         raise UsageError(f"--config: cannot read {path_text!r} ({e.strerror})") from None
     try:
-        return parse_config_json(data, name=path.parent.name or path.name)
+        return parse_config_json(data, fallback_name=path.parent.name or path.name)
     except SpecError as e:
         raise UsageError(f"--config {path_text!r}: {e}") from None
 
@@ -841,6 +841,8 @@ def _print_estimate_text(out: dict[str, Any]) -> None:
             f"budget {format_bytes(cap['budget_bytes'])}  KV pool {format_bytes(cap['kv_pool_bytes'])}  "
             f"KV tokens {cap['kv_tokens']:,}  max concurrency {cap['max_concurrency']:.2f}"
         )
+    for note in out.get("notes", []):
+        print(f"note: {note}")
 
 
 def _emit(data: object, as_json: bool, lines: list[str]) -> None:

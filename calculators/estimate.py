@@ -46,17 +46,26 @@ def _eib(n: int) -> str:
 
 @dataclass(frozen=True)
 class MemoryBreakdown:
-    """Memory of one GPU by component. ``total_bytes`` is always the sum of the four parts."""
+    """Memory of one GPU by component. ``total_bytes`` is always the sum of the parts.
+
+    ``state_bytes`` is the constant per-request state of Mamba / linear-attention layers (0 for
+    attention-only models): C requests hold C states, whatever their length.
+    """
 
     weights_bytes: int
     kv_cache_bytes: int
     activation_bytes: int
     overhead_bytes: int
+    state_bytes: int = 0
 
     @property
     def total_bytes(self) -> int:
         return (
-            self.weights_bytes + self.kv_cache_bytes + self.activation_bytes + self.overhead_bytes
+            self.weights_bytes
+            + self.kv_cache_bytes
+            + self.activation_bytes
+            + self.overhead_bytes
+            + self.state_bytes
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -65,11 +74,12 @@ class MemoryBreakdown:
             "kv_cache_bytes": self.kv_cache_bytes,
             "activation_bytes": self.activation_bytes,
             "overhead_bytes": self.overhead_bytes,
+            "state_bytes": self.state_bytes,
             "total_bytes": self.total_bytes,
         }
 
 
-COMPONENTS: tuple[str, ...] = ("weights", "kv_cache", "activations", "overhead")
+COMPONENTS: tuple[str, ...] = ("weights", "kv_cache", "activations", "overhead", "state")
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ class StageCost:
     kv_layout: KVLayout
     activation_bytes_per_token: int  # per sequence and token (article's method); 0 for engines
     block_size: int = 1  # KV is allocated in blocks of this many tokens
+    state_bytes_per_sequence: int = 0  # Mamba / linear-attention state of one sequence
 
     @property
     def fixed_bytes(self) -> int:
@@ -96,8 +107,15 @@ class StageCost:
     def activation_request_bytes(self, tokens: int, batch: int) -> int:
         return self.activation_bytes_per_token * tokens * batch
 
+    def state_request_bytes(self, batch: int) -> int:
+        return self.state_bytes_per_sequence * batch
+
     def request_bytes(self, tokens: int, batch: int) -> int:
-        return self.kv_request_bytes(tokens, batch) + self.activation_request_bytes(tokens, batch)
+        return (
+            self.kv_request_bytes(tokens, batch)
+            + self.activation_request_bytes(tokens, batch)
+            + self.state_request_bytes(batch)
+        )
 
     def request_bytes_array(self, tokens: IntArray, batch: int) -> IntArray:
         t = np.asarray(tokens, dtype=np.int64)
@@ -105,7 +123,7 @@ class StageCost:
             _check_int64(self.request_bytes(int(t.max()), batch), "one request")
         alloc = -(-t // self.block_size) * self.block_size
         kv = self.kv_layout.bytes_for_tokens_array(alloc)
-        return (kv + self.activation_bytes_per_token * t) * batch
+        return (kv + self.activation_bytes_per_token * t + self.state_bytes_per_sequence) * batch
 
     def breakdown(self, concurrency: int, tokens: int, batch: int) -> MemoryBreakdown:
         return MemoryBreakdown(
@@ -114,6 +132,7 @@ class StageCost:
             activation_bytes=self.activation_reserve_bytes
             + concurrency * self.activation_request_bytes(tokens, batch),
             overhead_bytes=self.overhead_bytes,
+            state_bytes=concurrency * self.state_request_bytes(batch),
         )
 
 
@@ -236,6 +255,11 @@ class Estimate:
         return self.stages[self.limiting_stage].fixed_bytes
 
     @property
+    def state_bytes_per_request(self) -> int:
+        """Mamba / linear-attention state one request holds on the limiting GPU (0 without)."""
+        return self.stages[self.limiting_stage].state_request_bytes(self.workload.batch_size)
+
+    @property
     def kv_bytes_per_token(self) -> int:
         """KV bytes one token adds on the limiting GPU, all its layers, full attention."""
         return max(s.kv_layout.bytes_per_token for s in self.stages)
@@ -248,7 +272,7 @@ class Estimate:
         s = self.stages[i]
         w = self.workload
         free = self.budget_bytes - s.fixed_bytes
-        kv = s.kv_request_bytes(w.context_len, w.batch_size)
+        kv = s.kv_request_bytes(w.context_len, w.batch_size) + s.state_request_bytes(w.batch_size)
         act = s.activation_request_bytes(w.context_len, w.batch_size)
         if free <= 0 or kv + act == 0:
             return max(0, free)
@@ -272,7 +296,7 @@ class Estimate:
         pool = self._stage_pool(i)
         layout = s.kv_layout
         has_window = any(g.window is not None for g in layout.groups)
-        if has_window:
+        if has_window or s.state_bytes_per_sequence:
             # Hybrid models: tokens = requests that fit × tokens per request (vLLM's convention).
             return int(
                 self._stage_max_concurrency(i, self.workload.context_len)
@@ -321,17 +345,22 @@ class Estimate:
         w = self.workload
         kv = s.kv_request_bytes(w.context_len, w.batch_size)
         act = s.activation_request_bytes(w.context_len, w.batch_size)
+        state = s.state_request_bytes(w.batch_size)
         if c.size:
             _check_int64(
-                s.fixed_bytes + max(0, int(c.max())) * (kv + act), "concurrency sweep total"
+                s.fixed_bytes + max(0, int(c.max())) * (kv + act + state),
+                "concurrency sweep total",
             )
         out = {
             "weights": np.full_like(c, s.weights_bytes),
             "kv_cache": c * kv,
             "activations": s.activation_reserve_bytes + c * act,
             "overhead": np.full_like(c, s.overhead_bytes),
+            "state": c * state,
         }
-        out["total"] = out["weights"] + out["kv_cache"] + out["activations"] + out["overhead"]
+        out["total"] = (
+            out["weights"] + out["kv_cache"] + out["activations"] + out["overhead"] + out["state"]
+        )
         return out
 
     def total_grid(self, concurrencies: IntArray, contexts: IntArray) -> IntArray:
@@ -417,6 +446,7 @@ class Estimate:
             "per_gpu": self.per_gpu.as_dict(),
             "kv_bytes_per_token": self.kv_bytes_per_token,
             "per_request_bytes": self.per_request_bytes,
+            "state_bytes_per_request": self.state_bytes_per_request,
             "fixed_bytes": self.fixed_bytes,
             "parameters": self.parameters.total,
             "parameter_breakdown": self.parameters.as_dict(),

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -83,41 +84,74 @@ class KVLayout:
         return -(-num // den)
 
 
-def kv_heads_per_gpu(model: ModelSpec, tp: int) -> int:
+def kv_heads_per_gpu(model: ModelSpec, tp: int, kv_heads: int | None = None) -> int:
     """KV heads each tensor-parallel rank stores: ``max(1, kv_heads / tp)`` (rounded up)."""
-    return max(1, -(-model.num_key_value_heads // tp))
+    k = model.num_key_value_heads if kv_heads is None else kv_heads
+    return max(1, -(-k // tp))
 
 
-def kv_bits_per_token_per_layer(model: ModelSpec, kv: KVDtype, tp: int = 1) -> Fraction:
+# DeepSeek-V3.2 indexer key cache: fp8 keys with one fp32 scale per 128 elements, stored as
+# uint8, ``index_head_dim + index_head_dim // 128 * 4`` bytes per token and layer (132 B for
+# head_dim 128): vLLM DeepseekV32IndexerCache and SGLang NSATokenToKVPool
+# index_k_with_scale_buffer (quant_block_size 128). Not split by tensor parallelism.
+INDEXER_QUANT_BLOCK: Final[int] = 128  # elements per fp32 scale
+INDEXER_SCALE_BYTES: Final[int] = 4  # one fp32 scale
+
+
+def indexer_bytes_per_token_per_layer(model: ModelSpec) -> int:
+    """Bytes the sparse-attention indexer (DeepSeek-V3.2) caches per token and layer (0 without)."""
+    if model.indexer is None:
+        return 0
+    d = model.indexer.head_dim
+    return d + d // INDEXER_QUANT_BLOCK * INDEXER_SCALE_BYTES
+
+
+def kv_bits_per_token_per_layer(
+    model: ModelSpec, kv: KVDtype, tp: int = 1, kv_heads: int | None = None
+) -> Fraction:
     """Bits one token takes in one attention layer on one GPU.
 
     Standard/GQA: ``2 × kv_heads_per_gpu × head_dim × bits``; MLA: ``(kv_lora_rank +
-    qk_rope_head_dim) × bits`` (one latent, no ×2, not split by tensor parallelism).
+    qk_rope_head_dim) × bits`` (one latent, no ×2, not split by tensor parallelism), plus the
+    indexer's key cache for DeepSeek-V3.2. ``kv_heads`` overrides the model's (per-layer heads).
     """
     if model.is_mla:
-        return (model.kv_lora_rank + model.qk_rope_head_dim) * kv.bits
-    return 2 * kv_heads_per_gpu(model, tp) * model.effective_head_dim * kv.bits
+        latent = (model.kv_lora_rank + model.qk_rope_head_dim) * kv.bits
+        return latent + 8 * indexer_bytes_per_token_per_layer(model)
+    return 2 * kv_heads_per_gpu(model, tp, kv_heads) * model.effective_head_dim * kv.bits
 
 
 def kv_layout(
     model: ModelSpec, kv: KVDtype, tp: int = 1, layers: Iterable[int] | None = None
 ) -> KVLayout:
-    """The KV layout of ``layers`` (default: all) of ``model`` on one tensor-parallel rank."""
+    """The KV layout of ``layers`` (default: all) of ``model`` on one tensor-parallel rank.
+
+    Layers without attention (Mamba / linear-attention state layers, MLP-only layers) hold no
+    per-token KV and are left out; layers with their own KV heads (Nemotron-NAS) are grouped by
+    their per-token size.
+    """
     key = range(model.num_hidden_layers) if layers is None else layers
     return _kv_layout(model, kv, tp, key if isinstance(key, range) else tuple(key))
 
 
 @lru_cache(maxsize=4096)  # pure in frozen specs; the planner asks for the same layout per GPU type
 def _kv_layout(model: ModelSpec, kv: KVDtype, tp: int, idx: range | tuple[int, ...]) -> KVLayout:
+    attn = set(model.attention_layer_indices)
     types = model.resolved_layer_types
-    counts: dict[int | None, int] = {}
+    counts: dict[tuple[int | None, Fraction], int] = {}
     for i in idx:
-        w = model.layer_window(types[i])
-        counts[w] = counts.get(w, 0) + 1
-    bits = kv_bits_per_token_per_layer(model, kv, tp)
+        if i not in attn:
+            continue
+        key = (
+            model.layer_window(types[i]),
+            kv_bits_per_token_per_layer(model, kv, tp, model.kv_heads_of_layer(i)),
+        )
+        counts[key] = counts.get(key, 0) + 1
     groups = tuple(
         KVGroup(window=w, num_layers=n, bits_per_token_per_layer=bits)
-        for w, n in sorted(counts.items(), key=lambda kv_: (kv_[0] is not None, kv_[0] or 0))
+        for (w, bits), n in sorted(
+            counts.items(), key=lambda kv_: (kv_[0][0] is not None, kv_[0][0] or 0, kv_[0][1])
+        )
     )
     return KVLayout(groups)
 

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from calculators.messages import N_, Message
 from calculators.spec import ModelSpec, VisionSpec
+from calculators.state import state_layer_params
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,12 @@ class ParameterBreakdown:
         }
 
 
-def _attention_params(m: ModelSpec) -> tuple[int, int]:
-    """(matrices, biases) of one attention block."""
-    h, heads = m.hidden_size, m.num_attention_heads
+def _attention_params(
+    m: ModelSpec, heads: int | None = None, kv: int | None = None
+) -> tuple[int, int]:
+    """(matrices, small vectors) of one attention block (``heads``/``kv`` override the model's)."""
+    h = m.hidden_size
+    heads = m.num_attention_heads if heads is None else heads
     if m.is_mla:
         qk_dim = m.qk_nope_head_dim + m.qk_rope_head_dim
         if m.q_lora_rank:
@@ -119,10 +123,20 @@ def _attention_params(m: ModelSpec) -> tuple[int, int]:
         kv_a = h * (m.kv_lora_rank + m.qk_rope_head_dim)
         kv_b = m.kv_lora_rank * heads * (m.qk_nope_head_dim + m.v_head_dim)
         o = heads * m.v_head_dim * h
-        return q + kv_a + kv_b + o, q_norm + m.kv_lora_rank
-    d, kv = m.effective_head_dim, m.num_key_value_heads
-    matrices = h * heads * d + 2 * h * kv * d + heads * d * h
+        mats, small = q + kv_a + kv_b + o, q_norm + m.kv_lora_rank
+        if m.indexer is not None:
+            # DeepSeek-V3.2 indexer (transformers/vLLM Indexer): wq_b q_lora×(H_i·d_i), wk h×d_i,
+            # weights_proj h×H_i, k_norm LayerNorm(d_i) with bias.
+            ih, idim = m.indexer.num_heads, m.indexer.head_dim
+            mats += (m.q_lora_rank or h) * ih * idim + h * idim + h * ih
+            small += 2 * idim
+        return mats, small
+    d = m.effective_head_dim
+    kv = m.num_key_value_heads if kv is None else kv
+    matrices = h * heads * d * (2 if m.attention_gate else 1) + 2 * h * kv * d + heads * d * h
     biases = (heads * d + 2 * kv * d + h) if m.attention_bias else 0
+    if m.qk_norm:
+        biases += 2 * d
     return matrices, biases
 
 
@@ -130,17 +144,44 @@ def _mlp_params(h: int, inter: int, gated: bool) -> int:
     return (3 if gated else 2) * h * inter
 
 
+def _mlp_bias(m: ModelSpec, inter: int) -> int:
+    """Biases of a dense MLP (up/gate and down projections) when the family has them."""
+    if not m.mlp_bias or not inter:
+        return 0
+    return (2 if m.mlp_gated else 1) * inter + m.hidden_size
+
+
 def _norms_per_layer(m: ModelSpec) -> int:
     # Gemma-2/3 wrap both the attention and the MLP in pre- and post-norms.
-    per = 4 if m.model_type.startswith("gemma2") or m.model_type.startswith("gemma3") else 2
-    return per * m.hidden_size
+    if m.norms_per_layer is not None:
+        per = m.norms_per_layer
+    else:
+        per = 4 if m.model_type.startswith("gemma2") or m.model_type.startswith("gemma3") else 2
+    return per * m.hidden_size * (2 if m.norm_bias else 1)
 
 
 def layer_params(m: ModelSpec, index: int, moe: bool) -> LayerParams:
-    """Parameters of decoder layer ``index`` (an MoE layer when ``moe``)."""
+    """Parameters of decoder layer ``index`` (an MoE layer when ``moe``).
+
+    The token mixer follows ``layer_types``: attention (with the layer's own heads when the
+    config gives them per block), a Mamba / linear-attention mixer, or none; the MLP is the
+    routed experts (``moe``) or a dense MLP of the layer's width (none when 0).
+    """
     h = m.hidden_size
-    attn, attn_bias = _attention_params(m)
-    small = attn_bias + _norms_per_layer(m)
+    kind = m.resolved_layer_types[index]
+    if kind in ("mamba", "linear_attention"):
+        attn, attn_small = state_layer_params(m)
+    elif kind == "none" or m.heads_of_layer(index) == 0:
+        attn, attn_small = 0, 0
+    else:
+        attn, attn_small = _attention_params(m, m.heads_of_layer(index), m.kv_heads_of_layer(index))
+    norms = _norms_per_layer(m)
+    if m.norms_per_layer is None and (
+        attn == 0 or (not moe and not m.intermediate_of_layer(index))
+    ):
+        # A block without a mixer or without an MLP (Nemotron-NAS no-op) skips that block's norm.
+        norms -= m.hidden_size * (2 if m.norm_bias else 1)
+    small = attn_small + norms
     if moe:
         e = m.num_experts
         experts = e * _mlp_params(h, m.moe_intermediate_size, m.mlp_gated)
@@ -151,21 +192,35 @@ def layer_params(m: ModelSpec, index: int, moe: bool) -> LayerParams:
         if m.shared_expert_intermediate_size:
             shared += _mlp_params(h, m.shared_expert_intermediate_size, m.mlp_gated)
         return LayerParams(attention=attn, mlp=shared, experts=experts, small=small + router)
+    inter = m.intermediate_of_layer(index)
     return LayerParams(
-        attention=attn, mlp=_mlp_params(h, m.intermediate_size, m.mlp_gated), experts=0, small=small
+        attention=attn,
+        mlp=_mlp_params(h, inter, m.mlp_gated),
+        experts=0,
+        small=small + _mlp_bias(m, inter),
     )
 
 
 def vision_params(v: VisionSpec) -> int:
-    """Parameters of a ViT-style vision encoder plus its projector (SigLIP, Pixtral, Llama 4)."""
+    """Parameters of a ViT-style vision encoder plus its projector (SigLIP, Pixtral, Llama 4,
+    Qwen-VL, GLM-V)."""
     h, i = v.hidden_size, v.intermediate_size
+    norm_bias = v.bias if v.norm_bias is None else v.norm_bias
+    patch_bias = v.bias if v.patch_bias is None else v.patch_bias
     attn = 4 * h * h + (4 * h if v.bias else 0)
-    mlp = (3 if v.gated_mlp else 2) * h * i + ((i + h) if v.bias else 0)
-    norms = (4 if v.bias else 2) * h  # LayerNorm weight+bias (SigLIP) or RMSNorm weight (Pixtral)
-    per_layer = attn + mlp + norms
-    patch = v.num_channels * v.patch_size * v.patch_size * h + (h if v.bias else 0)
-    positions = (v.image_size // v.patch_size) ** 2 * h if v.learned_position_embeddings else 0
-    post_norm = (2 if v.bias else 1) * h
+    mlp = (3 if v.gated_mlp else 2) * h * i + (((2 if v.gated_mlp else 1) * i + h) if v.bias else 0)
+    norm = (2 if norm_bias else 1) * h  # LayerNorm weight+bias (SigLIP) or RMSNorm weight
+    per_layer = attn + mlp + 2 * norm
+    patch = v.num_channels * v.temporal_patch_size * v.patch_size * v.patch_size * h + (
+        h if patch_bias else 0
+    )
+    rows = (
+        v.num_position_embeddings
+        if v.num_position_embeddings is not None
+        else (v.image_size // v.patch_size) ** 2
+    )
+    positions = rows * h if v.learned_position_embeddings else 0
+    post_norm = norm if v.post_norm else 0
     return v.num_hidden_layers * per_layer + patch + positions + post_norm + v.projector_parameters
 
 
@@ -175,14 +230,14 @@ def parameter_breakdown(m: ModelSpec) -> ParameterBreakdown:
     are frozen, so the same spec always has the same count)."""
     moe_set = set(m.moe_layer_indices)
     layers = tuple(layer_params(m, i, i in moe_set) for i in range(m.num_hidden_layers))
-    embedding = m.vocab_size * m.hidden_size
+    embedding = m.vocab_size * m.hidden_size + m.learned_positions * m.hidden_size
     lm_head = 0 if m.tie_word_embeddings else m.vocab_size * m.hidden_size
     frac = (m.num_experts_per_tok / m.num_experts) if m.num_experts else 1.0
     return ParameterBreakdown(
         embedding=embedding,
         lm_head=lm_head,
         layers=layers,
-        final_norm=m.hidden_size,
+        final_norm=m.hidden_size * (2 if m.norm_bias else 1),
         vision=vision_params(m.vision) if m.vision else 0,
         active_experts_fraction=frac,
         declared_total=m.num_parameters,

@@ -11,8 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-LayerType = Literal["full_attention", "sliding_attention", "chunked_attention"]
-LAYER_TYPES: Final[tuple[str, ...]] = ("full_attention", "sliding_attention", "chunked_attention")
+LayerType = Literal[
+    "full_attention", "sliding_attention", "chunked_attention", "mamba", "linear_attention", "none"
+]
+# Layers whose attention keeps per-token keys and values (the KV cache).
+ATTENTION_LAYER_TYPES: Final[tuple[str, ...]] = (
+    "full_attention",
+    "sliding_attention",
+    "chunked_attention",
+)
+# Layers that keep a constant state per request instead (Mamba / linear attention), and layers
+# with no token mixer at all (Nemotron-H MLP-only layers, Nemotron-NAS no-op attention).
+STATE_LAYER_TYPES: Final[tuple[str, ...]] = ("mamba", "linear_attention")
+LAYER_TYPES: Final[tuple[str, ...]] = (*ATTENTION_LAYER_TYPES, *STATE_LAYER_TYPES, "none")
+STATE_KINDS: Final[tuple[str, ...]] = ("mamba", "mamba2", "gated_deltanet", "lightning")
 
 
 class SpecError(ValueError):
@@ -62,13 +74,24 @@ class VisionSpec:
     bias: bool = True  # SigLIP has biases on every projection; Pixtral has none
     learned_position_embeddings: bool = True  # SigLIP: learned table; Pixtral: 2-D RoPE
     projector_parameters: int = 0  # the multimodal projector into the text model
+    temporal_patch_size: int = 1  # Qwen-VL / GLM-V: 3-D patches over 2 video frames
+    patch_bias: bool | None = None  # None: as ``bias``
+    norm_bias: bool | None = None  # LayerNorm with bias (2 vectors) vs RMSNorm (1); None: ``bias``
+    num_position_embeddings: int | None = None  # learned table rows; None: (image / patch)^2
+    post_norm: bool = True  # a norm after the last block (SigLIP post_layernorm)
 
     def __post_init__(self) -> None:
-        for name in ("hidden_size", "intermediate_size", "num_hidden_layers", "patch_size"):
+        for name in (
+            "hidden_size",
+            "intermediate_size",
+            "num_hidden_layers",
+            "patch_size",
+            "temporal_patch_size",
+        ):
             _positive(f"vision_config.{name}", getattr(self, name))
         for name in ("image_size", "num_channels", "projector_parameters"):
             _non_negative(f"vision_config.{name}", getattr(self, name))
-        for name in ("gated_mlp", "bias", "learned_position_embeddings"):
+        for name in ("gated_mlp", "bias", "learned_position_embeddings", "post_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise SpecError(f"vision_config.{name}: expected true or false")
         for name, limit in (
@@ -78,10 +101,115 @@ class VisionSpec:
             ("patch_size", MAX_IMAGE_SIZE),
             ("image_size", MAX_IMAGE_SIZE),
             ("num_channels", MAX_CHANNELS),
+            ("temporal_patch_size", MAX_CHANNELS),
             ("projector_parameters", MAX_PARAMETERS),
         ):
             if getattr(self, name) > limit:
                 raise SpecError(f"vision_config.{name}: {getattr(self, name)} is over {limit}")
+        if self.num_position_embeddings is not None:
+            _non_negative("vision_config.num_position_embeddings", self.num_position_embeddings)
+            if self.num_position_embeddings > MAX_VOCAB:
+                raise SpecError(
+                    f"vision_config.num_position_embeddings: {self.num_position_embeddings} is "
+                    f"over {MAX_VOCAB}"
+                )
+        elif (self.image_size // self.patch_size) ** 2 > MAX_VOCAB:
+            raise SpecError(
+                f"vision_config.image_size: {self.image_size} / patch_size {self.patch_size} "
+                f"gives over {MAX_VOCAB} positions"
+            )
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    """The layers that keep a constant state per request instead of per-token keys and values.
+
+    ``kind`` names the mixer: ``mamba`` (Mamba-1: Jamba, Falcon-Mamba), ``mamba2`` (Mamba-2:
+    Nemotron-H, Granite-4-H, Zamba2), ``gated_deltanet`` (Qwen3-Next, Qwen3.5 linear attention),
+    ``lightning`` (MiniMax-01 lightning attention). Field meanings follow vLLM's
+    ``MambaStateShapeCalculator`` (vllm/model_executor/layers/mamba/mamba_utils.py):
+    mamba: ``intermediate_size`` (d_inner), ``state_size`` (d_state), ``conv_kernel``,
+    ``dt_rank``; mamba2: also ``n_groups``, ``num_heads``, ``head_dim``; gated_deltanet:
+    ``num_k_heads``/``head_k_dim`` and ``num_heads``/``head_dim`` (value heads), ``conv_kernel``;
+    lightning: ``num_heads`` × ``head_dim``.
+    """
+
+    kind: str
+    intermediate_size: int = 0
+    state_size: int = 0
+    conv_kernel: int = 0
+    n_groups: int = 1
+    num_heads: int = 0
+    head_dim: int = 0
+    num_k_heads: int = 0
+    head_k_dim: int = 0
+    dt_rank: int = 0
+    conv_bias: bool = True
+    proj_bias: bool = False
+    inner_norms: bool = False  # Jamba: RMSNorms on dt, B and C inside the mixer
+    ssm_state_dtype: str | None = None  # temporal state dtype; None: the model dtype
+
+    def __post_init__(self) -> None:
+        if self.kind not in STATE_KINDS:
+            raise SpecError(f"state.kind: {self.kind!r} is not one of {STATE_KINDS}")
+        for name in (
+            "intermediate_size",
+            "state_size",
+            "conv_kernel",
+            "n_groups",
+            "num_heads",
+            "head_dim",
+            "num_k_heads",
+            "head_k_dim",
+            "dt_rank",
+        ):
+            v = getattr(self, name)
+            _non_negative(f"state.{name}", v)
+            if v > MAX_DIM:
+                raise SpecError(f"state.{name}: {v} is over {MAX_DIM}")
+        for name in ("conv_bias", "proj_bias", "inner_norms"):
+            if not isinstance(getattr(self, name), bool):
+                raise SpecError(f"state.{name}: expected true or false")
+        need = {
+            "mamba": ("intermediate_size", "state_size", "conv_kernel", "dt_rank"),
+            "mamba2": ("intermediate_size", "state_size", "conv_kernel", "num_heads", "head_dim"),
+            "gated_deltanet": ("num_heads", "head_dim", "num_k_heads", "head_k_dim", "conv_kernel"),
+            "lightning": ("num_heads", "head_dim"),
+        }[self.kind]
+        for name in need:
+            if getattr(self, name) <= 0:
+                raise SpecError(f"state.{name}: required (positive) for {self.kind} layers")
+        if self.kind == "mamba2":
+            _positive("state.n_groups", self.n_groups)
+            if self.num_heads * self.head_dim != self.intermediate_size:
+                raise SpecError(
+                    f"state: mamba heads {self.num_heads} × head_dim {self.head_dim} is not "
+                    f"d_inner {self.intermediate_size}"
+                )
+        if self.ssm_state_dtype is not None and self.ssm_state_dtype not in (
+            "float32",
+            "bfloat16",
+            "float16",
+        ):
+            raise SpecError(f"state.ssm_state_dtype: {self.ssm_state_dtype!r} is not a float type")
+
+
+@dataclass(frozen=True)
+class IndexerSpec:
+    """DeepSeek-V3.2's sparse-attention indexer (``index_n_heads``, ``index_head_dim``): small
+    attention heads that pick the top-k tokens; it keeps its own per-token key cache."""
+
+    num_heads: int
+    head_dim: int
+    topk: int = 0
+
+    def __post_init__(self) -> None:
+        _positive("index_n_heads", self.num_heads)
+        _positive("index_head_dim", self.head_dim)
+        _non_negative("index_topk", self.topk)
+        for name, v in (("index_n_heads", self.num_heads), ("index_head_dim", self.head_dim)):
+            if v > MAX_DIM:
+                raise SpecError(f"{name}: {v} is over {MAX_DIM}")
 
 
 @dataclass(frozen=True)
@@ -128,15 +256,49 @@ class ModelSpec:
     # Multimodal
     vision: VisionSpec | None = None
     extra_notes: tuple[str, ...] = field(default=())
+    # What the config reader could not verify: shown beside every estimate of this model.
+    warnings: tuple[str, ...] = field(default=())
+    # Family details that change the parameter count (transformers' modelling files)
+    mlp_bias: bool = False  # GPT-2 / GPT-J / GPT-NeoX / StarCoder2: biases on the MLP
+    norm_bias: bool = False  # LayerNorm with a bias vector (2 × h per norm) instead of RMSNorm
+    norms_per_layer: int | None = None  # None: 2 (4 for Gemma-2/3); 1 for parallel attention
+    learned_positions: int = 0  # rows of a learned position table (GPT-2 wpe, OPT, BigCode)
+    qk_norm: bool = False  # per-head RMSNorm on q and k (Qwen3, OLMo-2, Gemma 3): 2 × head_dim
+    attention_gate: bool = False  # Qwen3-Next: q_proj doubled for a sigmoid output gate
+    # Per-layer shapes (Nemotron-NAS block_configs; Nemotron-H single-mixer layers)
+    layer_kv_heads: tuple[int, ...] | None = None  # KV heads per layer (0 on layers without)
+    layer_heads: tuple[int, ...] | None = None  # query heads per layer
+    layer_intermediate: tuple[int, ...] | None = None  # dense MLP width per layer (0: no MLP)
+    # Constant-state layers (Mamba, linear attention): layer_types "mamba" / "linear_attention"
+    state: StateSpec | None = None
+    # DeepSeek-V3.2 sparse attention indexer
+    indexer: IndexerSpec | None = None
 
     def __post_init__(self) -> None:
         for name in ("torch_dtype", "model_type", "name"):
             if not isinstance(getattr(self, name), str):
                 raise SpecError(f"{name}: expected text, got {type(getattr(self, name)).__name__}")
-        for name in ("tie_word_embeddings", "attention_bias", "mlp_gated", "expert_bias"):
+        for name in (
+            "tie_word_embeddings",
+            "attention_bias",
+            "mlp_gated",
+            "expert_bias",
+            "mlp_bias",
+            "norm_bias",
+            "qk_norm",
+            "attention_gate",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise SpecError(f"{name}: expected true or false, got {getattr(self, name)!r:.40}")
-        for name in ("layer_types", "moe_layers"):
+        for name in (
+            "layer_types",
+            "moe_layers",
+            "layer_kv_heads",
+            "layer_heads",
+            "layer_intermediate",
+            "warnings",
+            "extra_notes",
+        ):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), tuple):
                 raise SpecError(
                     f"{name}: expected a list, got {type(getattr(self, name)).__name__}"
@@ -147,6 +309,34 @@ class ModelSpec:
                     raise SpecError(f"moe_layers: {i!r:.20} is not a layer index")
         if self.vision is not None and not isinstance(self.vision, VisionSpec):
             raise SpecError("vision: expected a vision encoder description")
+        if self.state is not None and not isinstance(self.state, StateSpec):
+            raise SpecError("state: expected a state-layer description")
+        if self.indexer is not None and not isinstance(self.indexer, IndexerSpec):
+            raise SpecError("indexer: expected a sparse-attention indexer description")
+        _non_negative("learned_positions", self.learned_positions)
+        if self.learned_positions > MAX_CONTEXT:
+            raise SpecError(f"learned_positions: {self.learned_positions} is over {MAX_CONTEXT}")
+        if self.norms_per_layer is not None:
+            _non_negative("norms_per_layer", self.norms_per_layer)
+            if self.norms_per_layer > 8:
+                raise SpecError(f"norms_per_layer: {self.norms_per_layer} is over 8")
+        for name in ("layer_kv_heads", "layer_heads", "layer_intermediate"):
+            per = getattr(self, name)
+            if per is None:
+                continue
+            if len(per) != self.num_hidden_layers:
+                raise SpecError(f"{name}: {len(per)} entries for {self.num_hidden_layers} layers")
+            for v in per:
+                _non_negative(name, v)
+                if v > MAX_DIM:
+                    raise SpecError(f"{name}: {v} is over {MAX_DIM}")
+        if self.layer_kv_heads is not None or self.layer_heads is not None:
+            for i in range(self.num_hidden_layers):
+                q, k = self.heads_of_layer(i), self.kv_heads_of_layer(i)
+                if (q == 0) != (k == 0) or (k and (k > q or q % k)):
+                    raise SpecError(
+                        f"block_configs: layer {i} has {q} query heads and {k} KV heads"
+                    )
         _positive("num_hidden_layers", self.num_hidden_layers)
         _positive("hidden_size", self.hidden_size)
         _positive("num_attention_heads", self.num_attention_heads)
@@ -229,6 +419,8 @@ class ModelSpec:
             for t in self.layer_types:
                 if t not in LAYER_TYPES:
                     raise SpecError(f"layer_types: unknown type {t!r}; use {LAYER_TYPES}")
+            if any(t in STATE_LAYER_TYPES for t in self.layer_types) and self.state is None:
+                raise SpecError("state: required when layer_types has mamba/linear_attention")
             if "sliding_attention" in self.layer_types and self.sliding_window is None:
                 raise SpecError("sliding_window: required when layer_types has sliding layers")
             if "chunked_attention" in self.layer_types and self.attention_chunk_size is None:
@@ -297,6 +489,42 @@ class ModelSpec:
         if layer_type == "chunked_attention":
             return self.attention_chunk_size
         return None
+
+    def heads_of_layer(self, i: int) -> int:
+        """Query heads of layer ``i`` (0: the layer has no attention)."""
+        if self.layer_heads is not None:
+            return self.layer_heads[i]
+        if self.layer_kv_heads is not None and self.layer_kv_heads[i] == 0:
+            return 0
+        return self.num_attention_heads
+
+    def kv_heads_of_layer(self, i: int) -> int:
+        """KV heads of layer ``i`` (0: the layer keeps no KV cache)."""
+        if self.layer_kv_heads is not None:
+            return self.layer_kv_heads[i]
+        return self.num_key_value_heads
+
+    def intermediate_of_layer(self, i: int) -> int:
+        """Dense MLP width of layer ``i`` (0: no dense MLP)."""
+        if self.layer_intermediate is not None:
+            return self.layer_intermediate[i]
+        return self.intermediate_size
+
+    @property
+    def attention_layer_indices(self) -> tuple[int, ...]:
+        """Layers that keep per-token keys and values."""
+        types = self.resolved_layer_types
+        return tuple(
+            i
+            for i in range(self.num_hidden_layers)
+            if types[i] in ATTENTION_LAYER_TYPES and self.kv_heads_of_layer(i) > 0
+        )
+
+    @property
+    def state_layer_indices(self) -> tuple[int, ...]:
+        """Layers that keep a constant state per request (Mamba / linear attention)."""
+        types = self.resolved_layer_types
+        return tuple(i for i in range(self.num_hidden_layers) if types[i] in STATE_LAYER_TYPES)
 
     @property
     def moe_layer_indices(self) -> tuple[int, ...]:

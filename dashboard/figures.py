@@ -38,12 +38,14 @@ COLORS: dict[str, str] = {
     "kv_cache": "#E69F00",
     "activations": "#009E73",
     "overhead": "#CC79A7",
+    "state": "#56B4E9",
 }
 LABELS: dict[str, str] = {  # msgids: shown through _() in the current language
     "weights": N_("Weights"),
     "kv_cache": N_("KV cache"),
     "activations": N_("Activations"),
     "overhead": N_("Overhead"),
+    "state": N_("State (Mamba/linear attention)"),
 }
 TOTAL_COLOR = "#111827"
 # One (colour, dash) per GPU limit: Paul Tol's muted colours, none near the black total.
@@ -233,7 +235,9 @@ def concurrency_figure(view: View, validate: bool = True) -> go.Figure:
     y_top = max(y_top, 1e-6)
 
     data: list[dict[str, Any]] = []
-    for key in ("weights", "kv_cache", "activations", "overhead"):
+    for key in ("weights", "kv_cache", "state", "activations", "overhead"):
+        if key not in view.sweep:
+            continue
         y = np.asarray(view.sweep[key], dtype=np.float64)[shown] / scale
         if not y.any():
             continue
@@ -504,6 +508,8 @@ def compare_figure(scenarios: Sequence[Scenario], unit: str, validate: bool = Tr
         "activations": [sc.breakdown.activation_bytes for sc in scenarios],
         "overhead": [sc.breakdown.overhead_bytes for sc in scenarios],
     }
+    if any(sc.breakdown.state_bytes for sc in scenarios):  # Mamba / linear-attention models
+        parts_bytes["state"] = [sc.breakdown.state_bytes for sc in scenarios]
     for key, values in parts_bytes.items():
         x = [to_unit(v, unit) for v in values]
         data.append(

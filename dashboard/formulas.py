@@ -22,7 +22,8 @@ def formulas_markdown(view: View) -> str:
     kv = kv_dtype(s.kv, m.torch_dtype)
     pb = parameter_breakdown(m)
     kv_bytes = float(kv.bits) / 8
-    layers = m.num_hidden_layers // s.pp if s.pp > 1 else m.num_hidden_layers
+    layers = len(m.attention_layer_indices)  # layers that keep per-token KV
+    layers = layers // s.pp if s.pp > 1 else layers
     unit_text = _("2^30 bytes.") if u == "GiB" else _("10^9 bytes.")
     weights = _(
         "**Weights** = Σ parameters × bits / 8 = {params:,} params; linear layers at {bits:g} bits "
@@ -59,6 +60,14 @@ def formulas_markdown(view: View) -> str:
             f"{m.effective_head_dim} × {s.ctx:,} × {kv_bytes:g}"
             + (_(" (sliding-window layers hold at most their window)") if m.layer_types else "")
             + f" = **{format_bytes(b.kv_cache_bytes, u)}**"
+        )
+    if b.state_bytes:
+        lines.append(
+            _(
+                "**State (Mamba/linear attention)** = C × batch × {layers} state layers × a "
+                "constant state per request (vLLM's state shapes)"
+            ).format(layers=len(m.state_layer_indices))
+            + f" = **{format_bytes(b.state_bytes, u)}**"
         )
     if s.method == "article":
         lines.append(

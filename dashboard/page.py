@@ -72,8 +72,9 @@ def main() -> None:
     u = state.unit
     est = view.fits[0].estimate if view.fits else view.estimate
     b = est.per_gpu
-    m1, m2, m3, m4 = st.columns(4)
     conc = view.state.conc
+    state_per_request = est.state_bytes_per_request
+    m1, m2, m3, m4, *m5 = st.columns(5 if state_per_request else 4)
     m1.metric(
         ngettext("Total per GPU @ {n:,} request", "Total per GPU @ {n:,} requests", conc).format(
             n=conc
@@ -92,6 +93,10 @@ def main() -> None:
         _("KV per token (all layers)"),
         f"{per_token / 1024:,.1f} KiB" if u == "GiB" else f"{per_token / 1000:,.1f} kB",
     )
+    if m5:
+        m5[0].metric(
+            _("State (Mamba/linear attention) per request"), format_bytes(state_per_request, u)
+        )
 
     speed = speed_view(view) if view.fits else None
     if view.fits:

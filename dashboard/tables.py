@@ -79,8 +79,10 @@ def breakdown_table(view: View) -> pd.DataFrame:
         (_("KV cache"), b.kv_cache_bytes),
         (_("Activations"), b.activation_bytes),
         (_("Overhead"), b.overhead_bytes),
-        (_("Total"), b.total_bytes),
     ]
+    if b.state_bytes:  # Mamba / linear-attention layers: a constant state per request
+        rows.append((_("State (Mamba/linear attention)"), b.state_bytes))
+    rows.append((_("Total"), b.total_bytes))
     return pd.DataFrame(
         [
             {

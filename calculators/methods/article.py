@@ -25,6 +25,7 @@ from calculators.methods.base import EngineSettings, check_parallelism
 from calculators.overhead import overhead_bytes
 from calculators.params import parameter_breakdown
 from calculators.spec import Deployment, ModelSpec, Workload
+from calculators.state import state_bytes_per_request
 from calculators.weights import pipeline_stages
 
 ARTICLE_DEFAULT_UTILIZATION = 1.0  # the article budgets the whole device (no engine reserve)
@@ -61,6 +62,7 @@ class ArticleMethod:
                     overhead_bytes=overhead_bytes(weights[s], settings.overhead_fraction),
                     kv_layout=kv_layout(model, kv, tp, layers),
                     activation_bytes_per_token=model.hidden_size * len(layers) * act_bytes,
+                    state_bytes_per_sequence=state_bytes_per_request(model, tp, layers),
                 )
             )
         budget = None

@@ -75,6 +75,14 @@ def check_parallelism(model: ModelSpec, deployment: Deployment) -> None:
     pp, tp = deployment.pipeline_parallel_size, deployment.tensor_parallel_size
     if pp > model.num_hidden_layers:
         raise SpecError(f"pipeline_parallel_size: {pp} stages for {model.num_hidden_layers} layers")
+    if not model.attention_layer_indices and model.state is not None:
+        # A pure state-space model: TP splits the Mamba heads / inner channels instead.
+        split = model.state.num_heads or model.state.intermediate_size
+        if split % tp:
+            raise SpecError(
+                f"tensor_parallel_size: {tp} does not divide the {split} state heads/channels"
+            )
+        return
     if model.num_attention_heads % tp:
         raise SpecError(
             f"tensor_parallel_size: {tp} does not divide num_attention_heads "

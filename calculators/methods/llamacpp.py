@@ -24,6 +24,7 @@ from calculators.messages import N_, Message
 from calculators.methods.base import EngineSettings
 from calculators.params import parameter_breakdown
 from calculators.spec import Deployment, ModelSpec, SpecError, Workload
+from calculators.state import state_bytes_per_request
 from calculators.units import BYTES_PER_GIB
 from calculators.weights import pipeline_stages, weight_groups
 
@@ -34,6 +35,10 @@ KQ_BYTES: Final[int] = 4  # fp32 KQ scores per (cell, token, head) without flash
 CUDA_CONTEXT_GIB: Final[float] = 0.35
 CUDA_CONTEXT_RANGE_GIB: Final[tuple[float, float]] = (0.25, 0.51)
 KV_CELL_PADDING: Final[int] = 256  # n_ctx is padded to a multiple of 256 cells
+# Recurrent (Mamba / linear-attention) state: llama.cpp keeps the conv (r) and SSM (s) states in
+# f32, one set per sequence slot (llama-model.cpp create_memory: recurrent_type_r/_s GGML_TYPE_F32,
+# recurrent_rs_size = max(1, n_seq_max)).
+RECURRENT_STATE_BYTES: Final[int] = 4
 
 
 class LlamaCppMethod:
@@ -81,6 +86,9 @@ class LlamaCppMethod:
                     kv_layout=kv_layout(model, kv, 1, layers),
                     activation_bytes_per_token=kq_per_token,
                     block_size=1,
+                    state_bytes_per_sequence=state_bytes_per_request(
+                        model, 1, layers, RECURRENT_STATE_BYTES
+                    ),
                 )
             )
         slots = settings.parallel or workload.concurrency

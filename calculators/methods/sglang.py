@@ -27,6 +27,7 @@ from calculators.methods.base import EngineSettings, check_parallelism
 from calculators.methods.engine_common import engine_weights_per_stage
 from calculators.params import parameter_breakdown
 from calculators.spec import Deployment, ModelSpec, Workload
+from calculators.state import state_bytes_per_request
 from calculators.units import BYTES_PER_GIB, BYTES_PER_MIB
 from calculators.weights import pipeline_stages
 
@@ -89,9 +90,11 @@ class SGLangMethod:
             mfs = default_mem_fraction_static(device or 80 * BYTES_PER_GIB, tp, pp)
         free_before = max(0, device - context) if device is not None else None
         reserve = int(free_before * (1 - mfs)) if free_before is not None else 0
-        stages, pools = [], []
+        stages, pools, tokens = [], [], []
+        has_state = bool(model.state_layer_indices)
         for s, layers in enumerate(pipeline_stages(model.num_hidden_layers, pp)):
             layout = kv_layout(model, kv, tp, layers)
+            state = state_bytes_per_request(model, tp, layers)
             stages.append(
                 StageCost(
                     weights_bytes=weights[s],
@@ -100,12 +103,22 @@ class SGLangMethod:
                     kv_layout=layout,
                     activation_bytes_per_token=0,
                     block_size=1,  # token-granular pool (page size 1)
+                    state_bytes_per_sequence=state,
                 )
             )
             if free_before is not None:
-                rest = free_before - weights[s] - reserve
+                rest = max(0, free_before - weights[s] - reserve)
                 cell = layout.bytes_per_token
-                pools.append(max(0, rest) // cell * cell if cell else 0)
+                if state:
+                    # Hybrid / state-space models: SGLang keeps the Mamba states in a pool of
+                    # their own beside the KV pool (MambaPool, memory_pool.py); both come out of
+                    # the same rest, so the planner charges each request its KV and its state.
+                    pools.append(rest)
+                    per = layout.bytes_for_tokens(workload.context_len)
+                    tokens.append(rest * per // (per + state) // cell if cell else 0)
+                else:
+                    pools.append(rest // cell * cell if cell else 0)
+                    tokens.append(rest // cell if cell else 0)
         return Estimate(
             method=self.id,
             workload=workload,
@@ -114,20 +127,23 @@ class SGLangMethod:
             parameters=parameter_breakdown(model),
             budget_bytes=device,
             kv_pool_bytes_override=tuple(pools) if device is not None else None,
-            kv_tokens_override=(
-                tuple(
-                    p // max(1, st.kv_layout.bytes_per_token)
-                    for p, st in zip(pools, stages, strict=True)
-                )
-                if device is not None
-                else None
-            ),
+            kv_tokens_override=tuple(tokens) if device is not None else None,
             notes=(
                 Message(
                     "mem_fraction_static {mfs:g}; activations and CUDA graphs live in the reserve",
                     mfs=mfs,
                 ),
                 *origin.notes,
+            )
+            + (
+                (
+                    N_(
+                        "SGLang keeps Mamba / linear-attention states in a pool of their own; "
+                        "the planner charges each request its state from the same budget"
+                    ),
+                )
+                if has_state
+                else ()
             ),
             weights_origin=origin,
             ranges=(

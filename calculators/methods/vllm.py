@@ -21,13 +21,14 @@ from typing import Final
 
 from calculators.checkpoint import CheckpointWeights
 from calculators.estimate import ComponentRange, Estimate, StageCost
-from calculators.formats import WeightFormat, dtype_bytes, kv_dtype
-from calculators.kv_cache import KVGroup, KVLayout, kv_bits_per_token_per_layer
+from calculators.formats import KVDtype, WeightFormat, dtype_bytes, kv_dtype
+from calculators.kv_cache import KVGroup, KVLayout, kv_bits_per_token_per_layer, kv_layout
 from calculators.messages import N_, Message
 from calculators.methods.base import EngineSettings, check_parallelism
 from calculators.methods.engine_common import engine_weights_per_stage, padded_vocab, parse_version
 from calculators.params import parameter_breakdown
 from calculators.spec import Deployment, ModelSpec, Workload
+from calculators.state import state_bytes_per_layer
 from calculators.units import BYTES_PER_GIB, BYTES_PER_MIB
 from calculators.weights import pipeline_stages
 
@@ -91,40 +92,95 @@ class _Group:
 
 
 def _groups(model: ModelSpec, layers: range) -> list[_Group]:
+    """Attention layers of the stage by type (state and MLP-only layers keep no KV)."""
     types = model.resolved_layer_types
+    attn = set(model.attention_layer_indices)
     counts: dict[str, int] = {}
     for i in layers:
-        counts[types[i]] = counts.get(types[i], 0) + 1
+        if i in attn:
+            counts[types[i]] = counts.get(types[i], 0) + 1
     return [_Group(k, model.layer_window(k), n) for k, n in counts.items()]
 
 
-def _group_size(groups: list[_Group]) -> int:
+def _group_size(groups: list[_Group], state_layers: int = 0) -> int:
     """vLLM _get_kv_cache_groups_uniform_page_size: the smallest per-type layer count, or the
-    largest when the largest is under 1.5 x the smallest."""
-    sizes = [g.layers for g in groups]
+    largest when the largest is under 1.5 x the smallest (Mamba layers count as one type)."""
+    sizes = [g.layers for g in groups] + ([state_layers] if state_layers else [])
     lo, hi = min(sizes), max(sizes)
     return hi if hi < 1.5 * lo else lo
 
 
+# vLLM HybridAttentionMambaModelConfig.verify_and_update_config: attention blocks of hybrid models
+# grow in steps of 16 tokens until one attention page (block x per-token bytes of one layer) holds
+# a Mamba layer's whole state; the Mamba page is then padded to the attention page
+# (vllm/model_executor/models/config.py). Unit: tokens.
+HYBRID_BLOCK_STEP: Final[int] = 16
+
+
+@dataclass(frozen=True)
+class _Layout:
+    kv: KVLayout  # bytes_for_tokens = vLLM's per-request KV reservation on the stage
+    block: int  # attention block size, tokens
+    group_bytes: int  # bytes of one block over a KV-cache group's layers (page x group size)
+    n_groups: int  # KV-cache groups (attention and Mamba)
+    state_bytes: int  # per request: one padded page per Mamba layer slot
+    state_page: int  # unpadded state of one Mamba layer, bytes
+
+
 @lru_cache(maxsize=8192)  # pure; stages repeat across the GPU types a plan compares
 def _vllm_layout(
-    model: ModelSpec, kv_bits: Fraction, layers: range, block: int, mnbt: int, context: int
-) -> tuple[KVLayout, int, int, int]:
-    """(layout whose bytes_for_tokens = vLLM's per-request reservation, group size, number of
-    KV-cache groups, page bytes per block and layer)."""
+    model: ModelSpec,
+    kv_bits: Fraction,
+    layers: range,
+    block: int,
+    mnbt: int,
+    context: int,
+    tp: int = 1,
+    kvd: KVDtype | None = None,
+) -> _Layout:
+    """vLLM's KV-cache groups for the layers of one stage (kv_cache_utils.get_kv_cache_groups).
+
+    Attention-only: one group per layer type (sliding / full), padded to a common group size.
+    Hybrid models add the Mamba / linear-attention layers as groups of their own, whose requests
+    hold one page per layer each (max_memory_usage_bytes of MambaSpec = one page); a pure
+    state-space model has only those.
+    """
     groups = _groups(model, layers)
+    state_layers = sum(1 for i in model.state_layer_indices if i in layers)
+    state_page = state_bytes_per_layer(model, tp)
+    if model.layer_kv_heads is not None and groups and kvd is not None:
+        # Per-layer KV heads (Nemotron-NAS): layers of different page sizes; approximated by one
+        # group whose block spans every layer's own size.
+        kv = kv_layout(model, kvd, tp, layers)
+        per_block = kv.bytes_for_tokens(block)
+        return _Layout(kv, block, per_block, 1, 0, 0)
+    if not groups:  # a pure state-space model
+        return _Layout(
+            KVLayout(()), block, state_page * state_layers, 1, state_page * state_layers, state_page
+        )
+    if state_layers:
+        one_token = kv_bits / 8
+        needed = -(-Fraction(state_page) // (HYBRID_BLOCK_STEP * one_token))
+        block = max(block, HYBRID_BLOCK_STEP * int(needed))
     page = int(Fraction(block) * kv_bits / 8)
-    if len(groups) == 1:
+    if len(groups) == 1 and not state_layers:
         g = groups[0]
         window = _effective_window(g, block, mnbt, context)
-        return KVLayout((KVGroup(window, g.layers, kv_bits),)), g.layers, 1, page
-    size = _group_size(groups)
+        return _Layout(
+            KVLayout((KVGroup(window, g.layers, kv_bits),)), block, page * g.layers, 1, 0, 0
+        )
+    size = _group_size(groups, state_layers)
     out, n_groups = [], 0
     for g in groups:
         k = -(-g.layers // size)  # groups of this type, padded to whole groups
         n_groups += k
         out.append(KVGroup(_effective_window(g, block, mnbt, context), k * size, kv_bits))
-    return KVLayout(tuple(out)), size, n_groups, page
+    state_bytes = 0
+    if state_layers:
+        k = -(-state_layers // size)
+        n_groups += k
+        state_bytes = k * size * page  # the Mamba page is padded to the attention page
+    return _Layout(KVLayout(tuple(out)), block, page * size, n_groups, state_bytes, state_page)
 
 
 def _effective_window(g: _Group, block: int, mnbt: int, context: int) -> int | None:
@@ -227,30 +283,44 @@ class VLLMMethod:
         stages_ranges = pipeline_stages(model.num_hidden_layers, pp)
         budget = None if gpu is None else int(gpu.memory_bytes * util)
         stages, pools, tokens, peaks = [], [], [], []
+        state_note: Message | None = None
         for s, layers in enumerate(stages_ranges):
             peak = activation_peak_bytes(
                 model, tp, mnbt, max_seqs, last_stage=s == pp - 1, first_stage=s == 0
             )
             peaks.append(peak)
-            layout, size, n_groups, page = _vllm_layout(
-                model, kv_bits, layers, block, mnbt, workload.context_len
-            )
+            lay = _vllm_layout(model, kv_bits, layers, block, mnbt, workload.context_len, tp, kv)
+            block_s = lay.block
             overhead = _gib(non_torch) + graphs
             stages.append(
                 StageCost(
                     weights_bytes=weights[s],
                     activation_reserve_bytes=peak,
                     overhead_bytes=overhead,
-                    kv_layout=layout,
+                    kv_layout=lay.kv,
                     activation_bytes_per_token=0,
-                    block_size=block,
+                    block_size=block_s,
+                    state_bytes_per_sequence=lay.state_bytes,
                 )
             )
             if budget is not None:
                 available = budget - weights[s] - peak - overhead
-                blocks = max(0, available) // (page * size) if page * size else 0
-                pools.append(blocks * page * size)
-                tokens.append(blocks // n_groups * block if v1 else blocks * block)
+                per = lay.group_bytes
+                blocks = max(0, available) // per if per else 0
+                pools.append(blocks * per)
+                if not lay.kv.groups:  # pure state-space model: one block per request
+                    tokens.append(blocks * workload.context_len)
+                else:
+                    tokens.append(blocks // lay.n_groups * block_s if v1 else blocks * block_s)
+            if lay.state_bytes:
+                state_note = Message(
+                    "{layers} layers keep a constant state per request ({page:,} B per layer on "
+                    "each GPU, padded to the attention page in vLLM's hybrid KV-cache groups); "
+                    "attention block {block} tokens",
+                    layers=len(model.state_layer_indices),
+                    page=lay.state_page,
+                    block=block_s,
+                )
         lim = max(range(len(peaks)), key=lambda i: weights[i] + peaks[i])
         ranges = (
             ComponentRange(
@@ -310,7 +380,8 @@ class VLLMMethod:
                 ),
                 N_("KV is a shared paged pool: requests hold the tokens they use, not the maximum"),
                 *origin.notes,
-            ),
+            )
+            + ((state_note,) if state_note else ()),
             ranges=ranges,
             details=details,
             weights_origin=origin,

@@ -55,8 +55,10 @@ def test_article_example_by_hand() -> None:
         "kv_cache_bytes": 9_437_184_000,
         "activation_bytes": 4_718_592_000,
         "overhead_bytes": 10_800_000_000,
+        "state_bytes": 0,  # no Mamba / linear-attention layers
         "total_bytes": 96_955_776_000,
     }
+    assert out["state_bytes_per_request"] == 0
     assert out["kv_bytes_per_token"] == 786_432
     assert out["parameters"] == 72_000_000_000
 

@@ -112,7 +112,7 @@ def test_bad_fields_are_named(mutation: dict, message: str) -> None:
     [
         ("{not json", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
-        ('{"a": NaN}', "NaN is not a valid number"),
+        ('{"num_hidden_layers": NaN}', "num_hidden_layers: expected an integer, got nan"),
         (b"\xff\xfe", "not UTF-8"),
         ("{}", "num_hidden_layers: missing"),
     ],

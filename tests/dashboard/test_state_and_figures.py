@@ -187,3 +187,34 @@ def test_a_config_too_big_for_a_link_is_named_not_dropped_silently() -> None:
     params, notices = encode_link(replace(DEFAULT_STATE, src="upload"), big)
     assert "cfg" not in params
     assert notices and "does not carry it" in notices[0] and f"{len(big):,} bytes" in notices[0]
+
+
+def test_state_layers_show_as_their_own_component() -> None:
+    """A Mamba hybrid's state is a component of the chart, the table and the formulas."""
+    from calculators import model_from_config
+    from dashboard.figures import LABELS, Scenario, compare_figure
+    from dashboard.formulas import formulas_markdown
+    from dashboard.tables import breakdown_table
+    from tests.calculators.test_config_reader import NEMOTRON_3_NANO
+
+    spec = model_from_config(NEMOTRON_3_NANO)
+    view = build_view(replace(DEFAULT_STATE, src="upload", conc=4), CAT, spec)
+    label = "State (Mamba/linear attention)"
+    assert LABELS["state"] == label
+    names = {t.name for t in concurrency_figure(view, validate=True).data}
+    assert label in names
+    table = breakdown_table(view)
+    row = table[table["Component"] == label]
+    # 4 requests x 49,082,368 B (23 Mamba-2 layers, vLLM's state shapes), the article's method
+    assert int(row["Bytes"].iloc[0]) == 4 * 49_082_368
+    assert int(table[table["Component"] == "Total"]["Bytes"].iloc[0]) == sum(
+        int(v) for c, v in zip(table["Component"], table["Bytes"], strict=True) if c != "Total"
+    )
+    b = view.estimate.per_gpu
+    bars = compare_figure([Scenario("now", b, facets={"model": "Nemotron"})], "GiB", validate=True)
+    assert label in {t.name for t in bars.data}
+    assert "**State (Mamba/linear attention)**" in formulas_markdown(view)
+    # an attention-only model shows no state component
+    plain = build_view(DEFAULT_STATE, CAT)
+    assert label not in {t.name for t in concurrency_figure(plain, validate=True).data}
+    assert label not in set(breakdown_table(plain)["Component"])

@@ -331,3 +331,74 @@ def test_preset_yaml_whole_domain(text: str | bytes) -> None:
     errors: list[str] = []
     load_text(text, "fuzz.yaml", "user", models, gpus, errors)
     assert all(e.startswith("fuzz.yaml") for e in errors)
+
+
+# --- real configs, one field made hostile -------------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+_CORPUS = sorted((Path(__file__).resolve().parents[1] / "data" / "model_configs").glob("*.json"))
+_HOSTILE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([0, -1, 1, 3, 10**6, 10**12, 2**63]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e-200, 1e-9, 0.5, 1e300]),
+    st.text(max_size=12),
+    st.lists(st.integers(-2, 3), max_size=70),
+    st.lists(st.sampled_from(["mamba", "attention", "full_attention", "linear_attention", "x"])),
+    st.dictionaries(st.text(max_size=6), st.integers(-2, 10), max_size=3),
+)
+
+
+def _paths(doc: object, prefix: tuple = ()) -> list[tuple]:
+    out: list[tuple] = []
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out.append((*prefix, k))
+            out.extend(_paths(v, (*prefix, k)))
+    elif isinstance(doc, list) and doc and len(prefix) < 4:
+        out.append((*prefix, 0))
+        out.extend(_paths(doc[0], (*prefix, 0)))
+    return out
+
+
+def _set(doc: object, path: tuple, value: object) -> None:
+    for key in path[:-1]:
+        doc = doc[key]  # type: ignore[index]
+    doc[path[-1]] = value  # type: ignore[index]
+
+
+@FUZZ
+@given(data=st.data())
+def test_real_configs_with_one_hostile_field(data: st.DataObject) -> None:
+    """Every field the reader may read (top level, text_config, vision_config, block_configs,
+    attn/ffn_config, layer lists) of a real config.json replaced by a hostile value: a SpecError
+    naming the problem, or an estimate whose invariants hold with every method."""
+    path_file = data.draw(st.sampled_from(_CORPUS))
+    try:
+        doc = json.loads(path_file.read_text())
+    except json.JSONDecodeError:
+        return
+    paths = _paths(doc)
+    if paths:
+        target = data.draw(st.sampled_from(paths))
+        _set(doc, target, data.draw(_HOSTILE))
+        event(f"field {target[-1]}")
+    try:
+        spec = parse_config_json(json.dumps(doc, allow_nan=True))
+    except SpecError:
+        return
+    gpu = GPUSpec("g", "g", 80 * 2**30)
+    w = Workload(context_len=data.draw(st.sampled_from([1, 4096, 131072])), concurrency=3)
+    for method in METHODS:
+        try:
+            est = estimate(spec, "bf16", w, Deployment(gpu=gpu), method=method)
+        except (SpecError, ValueError):
+            continue
+        b = est.per_gpu
+        parts = (b.weights_bytes, b.kv_cache_bytes, b.activation_bytes, b.overhead_bytes)
+        assert min(*parts, b.state_bytes) >= 0
+        assert b.total_bytes == sum(parts) + b.state_bytes
+        cap = est.capacity
+        assert cap is not None and cap.max_concurrency >= 0

@@ -53,7 +53,7 @@ GOOD = {
         (json.dumps({**GOOD, "vocab_size": [1]}).encode(), "vocab_size: expected an integer"),
         (json.dumps({**GOOD, "hidden_size": 10**12}).encode(), "hidden_size"),
         (json.dumps({**GOOD, "text_config": "oops"}).encode(), "text_config: expected an object"),
-        (b'{"a": Infinity}', "Infinity is not a valid number"),
+        (b'{"num_hidden_layers": Infinity}', "num_hidden_layers: expected an integer, got inf"),
         (b"\x89PNG\r\n\x1a\n", "not UTF-8"),
         (b"[" * 100_000, "config.json"),
         (b" " * 1_000_001, "over the 1,000,000-byte limit"),
