@@ -2,7 +2,8 @@
 #   make run   - create .venv if missing, install runtime deps, serve the dashboard on 127.0.0.1:8501
 #   make test  - create .venv if missing, install dev deps, run ruff, mypy and every pytest test
 # Other targets: make bench (benchmarks), make accuracy (regenerate docs/accuracy.md),
-#   make presets-table (regenerate the README presets table), make fuzz (long Hypothesis run),
+#   make presets-table (regenerate the README presets table), make corpus-table (regenerate
+#   docs/model-corpus.md: the config reader on the real-config corpus), make fuzz (long Hypothesis run),
 #   make load (load test against a real server), make messages (extract the text people read into
 #   locale/messages.pot and update every language's .po), make catalogs (compile .po -> .mo).
 
@@ -11,7 +12,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint typecheck pytest bench accuracy presets-table fuzz load clean messages catalogs
+.PHONY: run test lint typecheck pytest bench accuracy presets-table corpus-table fuzz load clean messages catalogs
 
 # Message catalogs, one per language (dashboard/i18n.py): the .po files are committed, the .mo
 # files are compiled from them here (and by the app in memory when missing).
@@ -66,6 +67,9 @@ accuracy: $(VENV)/.runtime-installed
 
 presets-table: $(VENV)/.runtime-installed
 	$(PY) scripts/presets_table.py --write
+
+corpus-table: $(VENV)/.runtime-installed
+	$(PY) scripts/corpus_table.py --write
 
 fuzz: $(VENV)/.dev-installed
 	$(PY) -m pytest -m fuzz -p no:cacheprovider tests/fuzz
