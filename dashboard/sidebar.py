@@ -11,10 +11,12 @@ from streamlit.delta_generator import DeltaGenerator
 
 from calculators import KV_DTYPES, MAX_CONFIG_BYTES, METHODS, WEIGHT_FORMATS, ModelSpec
 from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS
+from dashboard.hub_source import hub_input
 from dashboard.i18n import LANGUAGES, _, native_name, tr
 from dashboard.session import KEY_UPLOAD, WIDGET_KEYS, catalog, md_escape
 from dashboard.state import CONTEXT_STEPS, MAX_GPUS
 from dashboard.view import read_uploaded_config
+from model_sources import LoadedModel
 from presets import PresetCatalog
 
 
@@ -52,7 +54,7 @@ def float_slider(where: DeltaGenerator, label: str, name: str, **kw: Any) -> Non
     where.slider(label, b.lo, b.hi, key=WIDGET_KEYS[name], step=b.step, **kw)
 
 
-def sidebar(cat: PresetCatalog) -> ModelSpec | None:
+def sidebar(cat: PresetCatalog) -> ModelSpec | LoadedModel | None:
     """Draw every sidebar section; the uploaded model (if the source is an upload) comes back."""
     language_input()
     uploaded = model_inputs(cat)
@@ -80,21 +82,29 @@ def language_input() -> None:
     )
 
 
-def model_inputs(cat: PresetCatalog) -> ModelSpec | None:
-    """Model source: a preset, an architecture by hand, or an uploaded config.json."""
+def model_inputs(cat: PresetCatalog) -> ModelSpec | LoadedModel | None:
+    """Model source: a preset, an architecture by hand, an uploaded config.json, or a Hugging
+    Face id (:mod:`dashboard.hub_source`)."""
     k = WIDGET_KEYS
     sb = st.sidebar
     sb.header(_("Model"))
-    sources = {"preset": _("Preset"), "custom": _("By hand"), "upload": "config.json"}
+    sources = {
+        "preset": _("Preset"),
+        "custom": _("By hand"),
+        "upload": "config.json",
+        "hf": _("Hugging Face id"),
+    }
     sb.radio(
         _("Model source"),
-        ["preset", "custom", "upload"],
+        list(sources),
         key=k["src"],
         horizontal=True,
         format_func=_labels(sources),
     )
     src = st.session_state[k["src"]]
-    uploaded = None
+    uploaded: ModelSpec | LoadedModel | None = None
+    if src == "hf":
+        return hub_input()
     if src == "preset":
         ids = sorted(
             cat.models,
