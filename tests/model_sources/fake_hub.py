@@ -14,6 +14,7 @@ slow (sleep before answering), or rate-limited (429).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -146,10 +147,9 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             return None
 
         def _answer(self) -> None:
-            try:
+            # the client may give up first (a timeout test): then there is nothing to answer
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._serve()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test): nothing to answer
 
         def do_HEAD(self) -> None:
             self._answer()
