@@ -69,6 +69,8 @@ def main() -> None:
 
     st.subheader(md_escape(view.model_text))
     st.caption(md_escape(f"{parameters_text(view.model)} · {view.config_line}"))
+    if view.weights_origin_text:
+        st.caption(md_escape(view.weights_origin_text))
     u = state.unit
     est = view.fits[0].estimate if view.fits else view.estimate
     b = est.per_gpu

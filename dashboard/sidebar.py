@@ -11,6 +11,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from calculators import KV_DTYPES, MAX_CONFIG_BYTES, METHODS, WEIGHT_FORMATS, ModelSpec
 from dashboard.bounds import CONC_STEPS, CONTEXT_STEPS, FLOAT_BOUNDS, INT_BOUNDS, PARAM_STEPS_B
+from dashboard.hub_source import hub_input
 from dashboard.i18n import LANGUAGES, _, native_name, tr
 from dashboard.session import (
     KEY_EXPORT,
@@ -22,6 +23,7 @@ from dashboard.session import (
 )
 from dashboard.state import MAX_GPUS, named_config
 from dashboard.view import read_uploaded_config
+from model_sources import LoadedModel
 from presets import PresetCatalog
 
 
@@ -126,7 +128,7 @@ def stepped(
     )
 
 
-def sidebar(cat: PresetCatalog) -> tuple[ModelSpec | None, str | None]:
+def sidebar(cat: PresetCatalog) -> tuple[ModelSpec | LoadedModel | None, str | None]:
     """Draw every sidebar section; the uploaded model (if the source is an upload) comes back,
     or the problem that kept it out."""
     language_input()
@@ -155,8 +157,9 @@ def language_input() -> None:
     )
 
 
-def model_inputs(cat: PresetCatalog) -> tuple[ModelSpec | None, str | None]:
-    """Model source: a preset, an architecture by hand, or an uploaded config.json."""
+def model_inputs(cat: PresetCatalog) -> tuple[ModelSpec | LoadedModel | None, str | None]:
+    """Model source: a preset, an architecture by hand, an uploaded config.json, or a Hugging
+    Face id (:mod:`dashboard.hub_source`)."""
     k = WIDGET_KEYS
     sb = st.sidebar
     sb.header(_("Model"))
@@ -168,10 +171,15 @@ def model_inputs(cat: PresetCatalog) -> tuple[ModelSpec | None, str | None]:
             "12,000 tokens, FP16 KV, α 0.15: 96,955,776,000 bytes, as the source article computes."
         ),
     )
-    sources = {"preset": _("Preset"), "custom": _("By hand"), "upload": "config.json"}
+    sources = {
+        "preset": _("Preset"),
+        "custom": _("By hand"),
+        "upload": "config.json",
+        "hf": _("Hugging Face id"),
+    }
     sb.radio(
         _("Model source"),
-        ["preset", "custom", "upload"],
+        list(sources),
         key=k["src"],
         horizontal=True,
         format_func=_labels(sources),
@@ -179,6 +187,8 @@ def model_inputs(cat: PresetCatalog) -> tuple[ModelSpec | None, str | None]:
     src = st.session_state[k["src"]]
     uploaded: ModelSpec | None = None
     problem: str | None = None
+    if src == "hf":
+        return hub_input(), None
     if src == "preset":
         ids = sorted(
             cat.models,

@@ -37,6 +37,8 @@ from calculators import Message, message_of
 from dashboard.bounds import CONTEXT_STEPS as CONTEXT_STEPS
 from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS, listed
 from dashboard.i18n import LANGUAGES
+from model_sources import SourceError
+from model_sources.hub import parse_hub_id
 
 MAX_PARAM_LEN: Final[int] = 400
 MAX_GPUS: Final[int] = 6
@@ -48,7 +50,7 @@ MAX_CFG_CHARS: Final[int] = 12_000  # an uploaded config.json in the link, compr
 # Tornado's default 64 KiB request header, so a link that fits here opens everywhere.
 MAX_LINK_CHARS: Final[int] = 16_000
 METHOD_IDS: Final[tuple[str, ...]] = ("article", "vllm", "sglang", "llamacpp")
-SOURCES: Final[tuple[str, ...]] = ("preset", "custom", "upload")
+SOURCES: Final[tuple[str, ...]] = ("preset", "custom", "upload", "hf")
 UNITS: Final[tuple[str, ...]] = ("GiB", "GB")
 DEFAULT_GPUS: Final[tuple[str, ...]] = ("h100-sxm-80gb", "a100-40gb", "l40s-48gb", "rtx-4090-24gb")
 _ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,119}$")
@@ -95,6 +97,7 @@ class ViewState:
     slo_tps: float = 20.0
     slo_ttft: float = 2.0
     pins: tuple[str, ...] = field(default=())
+    hf: str = ""  # a Hugging Face id (org/name[@revision]) when src is "hf"
     # the page's language; a first visit without `lang` follows the browser (dashboard.session)
     lang: str = "en"
 
@@ -137,6 +140,16 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
         return text
 
     return parse
+
+
+def _hf_id(text: str) -> str:
+    """A Hugging Face id, validated as strictly as the Hub source validates it (or empty)."""
+    if not text:
+        return ""
+    try:
+        return str(parse_hub_id(text))
+    except SourceError:
+        raise ValueError("is not a Hugging Face id (org/name[@revision])") from None
 
 
 def _ident(text: str) -> str:
@@ -235,6 +248,7 @@ PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "unit": _choice(UNITS),
     "ev": _choice(ENGINE_VERSIONS),
     "pins": _pins,
+    "hf": _hf_id,
     "lang": _choice(LANGUAGES),
     **{name: _int(b.lo, b.hi) for name, b in INT_BOUNDS.items()},
     **{name: _float(b.lo, b.hi) for name, b in FLOAT_BOUNDS.items()},

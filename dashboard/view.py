@@ -20,6 +20,7 @@ from calculators import (
     METHODS,
     WEIGHT_FORMATS,
     Capacity,
+    CheckpointWeights,
     Deployment,
     EngineSettings,
     Estimate,
@@ -27,9 +28,11 @@ from calculators import (
     Message,
     ModelSpec,
     SpecError,
+    WeightsOrigin,
     Workload,
     declared_parameter_problem,
     estimate,
+    format_bytes,
     kv_dtype,
     message_of,
     parameter_breakdown,
@@ -39,6 +42,7 @@ from calculators import (
 from dashboard.bounds import MAX_TOTAL_GPUS, listed
 from dashboard.i18n import Joined, _, ngettext, tr
 from dashboard.state import DEFAULT_STATE, ViewState, unpin
+from model_sources import LoadedModel
 from presets import GPUPreset, PresetCatalog
 
 MAX_SWEEP_POINTS = 160  # points on the concurrency line: smooth, and a small figure payload
@@ -115,11 +119,43 @@ class View:
     sweep_concurrency: npt.NDArray[np.int64]
     sweep: dict[str, npt.NDArray[np.int64]]
     notices: tuple[str, ...]
+    weights_origin: WeightsOrigin | None = None  # checkpoint vs architecture, when both known
     methods: tuple[MethodRow, ...] = ()
 
     @property
     def gpus_per_replica(self) -> int:
         return self.state.tp * self.state.pp
+
+    @property
+    def weights_origin_text(self) -> str | None:
+        """Weights from the checkpoint beside weights from the architecture (whole model, one
+        copy) and which one the estimate uses; None when no tensor list is known."""
+        o = self.weights_origin
+        if o is None or o.checkpoint_bytes is None:
+            return None
+        unit = self.state.unit
+        common = {
+            "ckpt": format_bytes(o.checkpoint_bytes, unit),
+            "source": o.checkpoint_source or "",
+            "fmt": o.checkpoint_format or "",
+            "arch": format_bytes(o.architecture_bytes, unit),
+        }
+        if o.used == "checkpoint":
+            return tr(
+                Message(
+                    "Weights (whole model): {ckpt} from the checkpoint ({source}, {fmt}), {arch} "
+                    "from the architecture; the estimate uses the checkpoint.",
+                    **common,
+                )
+            )
+        return tr(
+            Message(
+                "Weights (whole model): {ckpt} from the checkpoint ({source}, {fmt}), {arch} "
+                "from the architecture; the estimate uses the architecture: {why}.",
+                why=o.note or "",
+                **common,
+            )
+        )
 
     @property
     def model_text(self) -> str:
@@ -211,11 +247,19 @@ def _model_name(data: bytes, file_name: str) -> str | None:
 def resolve_model(
     state: ViewState,
     catalog: PresetCatalog,
-    uploaded: ModelSpec | None,
+    uploaded: ModelSpec | LoadedModel | None,
     upload_problem: str | None = None,
 ) -> tuple[ViewState, ModelSpec, str, list[str]]:
     """The model the state names, with notices when it has to fall back."""
     notices: list[str] = []
+    if state.src == "hf":
+        if isinstance(uploaded, LoadedModel):
+            label = Message("{name} (Hugging Face)", name=uploaded.spec.name)
+            return state, uploaded.spec, label, notices
+        notices.append(Message("No Hugging Face model fetched yet: showing the default preset."))
+        state = replace(state, src="preset")
+    if isinstance(uploaded, LoadedModel):
+        uploaded = None
     if state.src == "upload":
         if uploaded is not None:
             label = Message("{name} (uploaded config.json)", name=uploaded.name)
@@ -383,6 +427,7 @@ def _method_rows(
     dp: int,
     gpus: tuple[GPUSpec, ...],
     key: ViewState,
+    checkpoint: CheckpointWeights | None = None,
 ) -> tuple[MethodRow, ...]:
     """Max requests per GPU under every method. Independent of the chosen concurrency, so a
     slider drag reuses it (cached on frozen, hashable inputs)."""
@@ -399,6 +444,7 @@ def _method_rows(
                     Deployment(tp, pp, dp, gpu=gpu),
                     settings_for(key, mid),
                     mid,
+                    checkpoint,
                 )
             except (SpecError, ValueError):
                 caps.append(float("nan"))
@@ -430,7 +476,7 @@ def settings_for(state: ViewState, method: str | None = None) -> EngineSettings:
 def build_view(
     state: ViewState,
     catalog: PresetCatalog,
-    uploaded: ModelSpec | None = None,
+    uploaded: ModelSpec | LoadedModel | None = None,
     upload_problem: str | None = None,
 ) -> View:
     """Compute everything the dashboard shows for ``state``.
@@ -454,12 +500,16 @@ def build_view(
 def _build_view(
     state: ViewState,
     catalog: PresetCatalog,
-    uploaded: ModelSpec | None,
+    uploaded: ModelSpec | LoadedModel | None,
     upload_problem: str | None,
 ) -> View:
     state, notices = check_ids(state, catalog)
     state, model, label, more = resolve_model(state, catalog, uploaded, upload_problem)
     notices.extend(more)
+    checkpoint = None
+    if state.src == "hf" and isinstance(uploaded, LoadedModel):
+        checkpoint = uploaded.checkpoint  # the checkpoint's exact bytes, when it lists tensors
+        notices.extend(uploaded.notes)
     state, more = check_settings(state, model)
     notices.extend(more)
     declared = declared_parameter_problem(model)
@@ -477,14 +527,23 @@ def _build_view(
     settings = settings_for(state)
     method = METHODS[state.method]
     base = estimate(
-        model, fmt.id, workload, Deployment(state.tp, state.pp, state.dp), settings, state.method
+        model,
+        fmt.id,
+        workload,
+        Deployment(state.tp, state.pp, state.dp),
+        settings,
+        state.method,
+        checkpoint,
     )
     fits = []
     for gid in state.gpus:
         gpu = catalog.gpus[gid]
         dep = Deployment(state.tp, state.pp, state.dp, gpu=gpu.spec)
         fits.append(
-            GPUFit(gpu=gpu, estimate=estimate(model, fmt.id, workload, dep, settings, state.method))
+            GPUFit(
+                gpu=gpu,
+                estimate=estimate(model, fmt.id, workload, dep, settings, state.method, checkpoint),
+            )
         )
     # Show the chosen concurrency and every GPU's crossing, with a margin: the thresholds stay
     # readable instead of being squashed under a line that runs far past all of them.
@@ -507,6 +566,7 @@ def _build_view(
         state.dp,
         tuple(catalog.gpus[g].spec for g in state.gpus),
         _settings_key(state),
+        checkpoint,
     )
     return View(
         methods=rows,
@@ -521,6 +581,7 @@ def _build_view(
         sweep_concurrency=cs,
         sweep=sweep,
         notices=tuple(notices),
+        weights_origin=base.weights_origin,
     )
 
 

@@ -14,6 +14,7 @@ slow (sleep before answering), or rate-limited (429).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -22,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 GOOD_TOKEN = "hf_test_token_for_the_fake_hub"
@@ -144,11 +146,16 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
             return None
 
+        def _answer(self) -> None:
+            # the client may give up first (a timeout test): then there is nothing to answer
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._serve()
+
         def do_HEAD(self) -> None:
-            self._serve()
+            self._answer()
 
         def do_GET(self) -> None:
-            self._serve()
+            self._answer()
 
     return Handler
 
@@ -168,3 +175,76 @@ class HubServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def qwen_tensors(
+    cfg: dict[str, object], *, qkv_bias: bool, qk_norm: bool
+) -> dict[str, tuple[str, list[int]]]:
+    """(dtype, shape) of every tensor of a Qwen2/Qwen3 checkpoint, named as transformers does."""
+    h = int(cfg["hidden_size"])  # type: ignore[call-overload]
+    heads = int(cfg["num_attention_heads"])  # type: ignore[call-overload]
+    kv = int(cfg["num_key_value_heads"])  # type: ignore[call-overload]
+    d = int(cfg.get("head_dim") or h // heads)  # type: ignore[call-overload]
+    inter = int(cfg["intermediate_size"])  # type: ignore[call-overload]
+    vocab = int(cfg["vocab_size"])  # type: ignore[call-overload]
+    out: dict[str, tuple[str, list[int]]] = {"model.embed_tokens.weight": ("BF16", [vocab, h])}
+    for i in range(int(cfg["num_hidden_layers"])):  # type: ignore[call-overload]
+        p = f"model.layers.{i}."
+        out[p + "input_layernorm.weight"] = ("BF16", [h])
+        out[p + "post_attention_layernorm.weight"] = ("BF16", [h])
+        for name, rows, cols in (
+            ("self_attn.q_proj", heads * d, h),
+            ("self_attn.k_proj", kv * d, h),
+            ("self_attn.v_proj", kv * d, h),
+            ("self_attn.o_proj", h, heads * d),
+            ("mlp.gate_proj", inter, h),
+            ("mlp.up_proj", inter, h),
+            ("mlp.down_proj", h, inter),
+        ):
+            out[p + name + ".weight"] = ("BF16", [rows, cols])
+            if qkv_bias and name[-6:] in ("q_proj", "k_proj", "v_proj"):
+                out[p + name + ".bias"] = ("BF16", [rows])
+        if qk_norm:
+            out[p + "self_attn.q_norm.weight"] = ("BF16", [d])
+            out[p + "self_attn.k_norm.weight"] = ("BF16", [d])
+    out["model.norm.weight"] = ("BF16", [h])
+    out["lm_head.weight"] = ("BF16", [vocab, h])  # Qwen3-0.6B stores it although tied
+    return out
+
+
+def populate(fake: FakeHub, data: Path) -> None:
+    """Serve the real Qwen configs of ``data`` (tests/data/hub) with safetensors headers built
+    from them (Qwen3-0.6B in one file, Qwen2-7B-Instruct in two shards with an index), and
+    repos that are gated, slow (answer after 20 s), rate-limited, or have no weights."""
+    qwen3 = json.loads((data / "Qwen3-0.6B.config.json").read_text())
+    fake.add_json("Qwen/Qwen3-0.6B", "config.json", (data / "Qwen3-0.6B.config.json").read_bytes())
+    fake.add_safetensors(
+        "Qwen/Qwen3-0.6B",
+        "model.safetensors",
+        qwen_tensors(qwen3, qkv_bias=False, qk_norm=True),
+    )
+    qwen2 = json.loads((data / "Qwen2-7B-Instruct.config.json").read_text())
+    repo = "Qwen/Qwen2-7B-Instruct"
+    fake.add_json(repo, "config.json", (data / "Qwen2-7B-Instruct.config.json").read_bytes())
+    tensors = qwen_tensors(qwen2, qkv_bias=True, qk_norm=False)
+    names = list(tensors)
+    shards = {
+        "model-00001-of-00002.safetensors": names[: len(names) // 2],
+        "model-00002-of-00002.safetensors": names[len(names) // 2 :],
+    }
+    total = 0
+    for file, part in shards.items():
+        total += fake.add_safetensors(repo, file, {n: tensors[n] for n in part})
+    fake.add_json(
+        repo,
+        "model.safetensors.index.json",
+        {
+            "metadata": {"total_size": total},
+            "weight_map": {n: f for f, part in shards.items() for n in part},
+        },
+    )
+    for name, flag in (("gated", "gated"), ("slow", "slow_s"), ("busy", "rate_limited")):
+        r = f"acme/{name}-model"
+        fake.add_json(r, "config.json", (data / "Qwen3-0.6B.config.json").read_bytes())
+        setattr(fake.repos[r], flag, 20.0 if flag == "slow_s" else True)
+    fake.add_json("acme/no-weights", "config.json", (data / "Qwen3-0.6B.config.json").read_bytes())

@@ -16,45 +16,10 @@ import pytest
 from calculators import estimate
 from model_sources import SourceError
 from model_sources.hub import load_hub_model, parse_hub_id
-from tests.model_sources.fake_hub import GOOD_TOKEN, FakeHub, HubServer
+from tests.model_sources.fake_hub import GOOD_TOKEN, FakeHub, HubServer, populate
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "hub"
-
-
-def qwen_tensors(
-    cfg: dict[str, object], *, qkv_bias: bool, qk_norm: bool
-) -> dict[str, tuple[str, list[int]]]:
-    """(dtype, shape) of every tensor of a Qwen2/Qwen3 checkpoint, named as transformers does."""
-    h = int(cfg["hidden_size"])  # type: ignore[call-overload]
-    heads = int(cfg["num_attention_heads"])  # type: ignore[call-overload]
-    kv = int(cfg["num_key_value_heads"])  # type: ignore[call-overload]
-    d = int(cfg.get("head_dim") or h // heads)  # type: ignore[call-overload]
-    inter = int(cfg["intermediate_size"])  # type: ignore[call-overload]
-    vocab = int(cfg["vocab_size"])  # type: ignore[call-overload]
-    out: dict[str, tuple[str, list[int]]] = {"model.embed_tokens.weight": ("BF16", [vocab, h])}
-    for i in range(int(cfg["num_hidden_layers"])):  # type: ignore[call-overload]
-        p = f"model.layers.{i}."
-        out[p + "input_layernorm.weight"] = ("BF16", [h])
-        out[p + "post_attention_layernorm.weight"] = ("BF16", [h])
-        for name, rows, cols in (
-            ("self_attn.q_proj", heads * d, h),
-            ("self_attn.k_proj", kv * d, h),
-            ("self_attn.v_proj", kv * d, h),
-            ("self_attn.o_proj", h, heads * d),
-            ("mlp.gate_proj", inter, h),
-            ("mlp.up_proj", inter, h),
-            ("mlp.down_proj", h, inter),
-        ):
-            out[p + name + ".weight"] = ("BF16", [rows, cols])
-            if qkv_bias and name[-6:] in ("q_proj", "k_proj", "v_proj"):
-                out[p + name + ".bias"] = ("BF16", [rows])
-        if qk_norm:
-            out[p + "self_attn.q_norm.weight"] = ("BF16", [d])
-            out[p + "self_attn.k_norm.weight"] = ("BF16", [d])
-    out["model.norm.weight"] = ("BF16", [h])
-    out["lm_head.weight"] = ("BF16", [vocab, h])  # Qwen3-0.6B stores it although tied
-    return out
 
 
 # Qwen3-0.6B by hand (bf16, 2 B): per layer q 2048x1024 + k, v 1024x1024 + o 1024x2048 +
@@ -80,42 +45,7 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
         monkeypatch.delenv("HF_TOKEN", raising=False)
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
         monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-        qwen3 = json.loads((DATA / "Qwen3-0.6B.config.json").read_text())
-        fake.add_json(
-            "Qwen/Qwen3-0.6B", "config.json", (DATA / "Qwen3-0.6B.config.json").read_bytes()
-        )
-        fake.add_safetensors(
-            "Qwen/Qwen3-0.6B",
-            "model.safetensors",
-            qwen_tensors(qwen3, qkv_bias=False, qk_norm=True),
-        )
-        qwen2 = json.loads((DATA / "Qwen2-7B-Instruct.config.json").read_text())
-        repo = "Qwen/Qwen2-7B-Instruct"
-        fake.add_json(repo, "config.json", (DATA / "Qwen2-7B-Instruct.config.json").read_bytes())
-        tensors = qwen_tensors(qwen2, qkv_bias=True, qk_norm=False)
-        names = list(tensors)
-        shards = {
-            "model-00001-of-00002.safetensors": names[: len(names) // 2],
-            "model-00002-of-00002.safetensors": names[len(names) // 2 :],
-        }
-        total = 0
-        for file, part in shards.items():
-            total += fake.add_safetensors(repo, file, {n: tensors[n] for n in part})
-        fake.add_json(
-            repo,
-            "model.safetensors.index.json",
-            {
-                "metadata": {"total_size": total},
-                "weight_map": {n: f for f, part in shards.items() for n in part},
-            },
-        )
-        for name, flag in (("gated", "gated"), ("slow", "slow_s"), ("busy", "rate_limited")):
-            r = f"acme/{name}-model"
-            fake.add_json(r, "config.json", (DATA / "Qwen3-0.6B.config.json").read_bytes())
-            setattr(fake.repos[r], flag, 20.0 if flag == "slow_s" else True)
-        fake.add_json(
-            "acme/no-weights", "config.json", (DATA / "Qwen3-0.6B.config.json").read_bytes()
-        )
+        populate(fake, DATA)
         yield fake
 
 
