@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+from calculators.messages import N_, Message
 from calculators.spec import ModelSpec, SpecError, VisionSpec
 
 # Model types whose configs carry a `sliding_window` that the model applies to every layer.
@@ -53,16 +54,23 @@ def _int(
     v = _get(d, name, *aliases)
     if v is None:
         if required:
-            raise SpecError(f"{name}: missing from config.json")
+            raise SpecError(Message("{name}: missing from config.json", name=name))
         return default
     if isinstance(v, bool):
-        raise SpecError(f"{name}: expected an integer, got {v!r}")
+        raise SpecError(Message("{name}: expected an integer, got {v!r}", name=name, v=v))
     if isinstance(v, float):
         if not math.isfinite(v) or not v.is_integer():
-            raise SpecError(f"{name}: expected an integer, got {v!r}")
+            raise SpecError(Message("{name}: expected an integer, got {v!r}", name=name, v=v))
         v = int(v)
     if not isinstance(v, int):
-        raise SpecError(f"{name}: expected an integer, got {type(v).__name__} {v!r:.40}")
+        raise SpecError(
+            Message(
+                "{name}: expected an integer, got {type} {v!r:.40}",
+                name=name,
+                type=type(v).__name__,
+                v=v,
+            )
+        )
     return v
 
 
@@ -71,7 +79,7 @@ def _bool(d: Mapping[str, Any], name: str, default: bool) -> bool:
     if v is None:
         return default
     if not isinstance(v, bool):
-        raise SpecError(f"{name}: expected true or false, got {v!r:.40}")
+        raise SpecError(Message("{name}: expected true or false, got {v!r:.40}", name=name, v=v))
     return v
 
 
@@ -80,18 +88,20 @@ def _str(d: Mapping[str, Any], name: str, default: str) -> str:
     if v is None:
         return default
     if not isinstance(v, str):
-        raise SpecError(f"{name}: expected a string, got {v!r:.40}")
+        raise SpecError(Message("{name}: expected a string, got {v!r:.40}", name=name, v=v))
     return v
 
 
 def _flatten(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
-        raise SpecError(f"config.json: expected a JSON object, got {type(raw).__name__}")
+        raise SpecError(
+            Message("config.json: expected a JSON object, got {type}", type=type(raw).__name__)
+        )
     d = dict(raw)
     text = d.get("text_config")
     if text is not None:
         if not isinstance(text, Mapping):
-            raise SpecError("text_config: expected an object")
+            raise SpecError(N_("text_config: expected an object"))
         outer_type = d.get("model_type")
         merged = {k: v for k, v in d.items() if k not in ("text_config",)}
         merged.update({k: v for k, v in text.items() if v is not None})
@@ -113,12 +123,16 @@ def _layer_types(
     raw = d.get("layer_types")
     if raw is not None:
         if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-            raise SpecError("layer_types: expected a list of strings")
+            raise SpecError(N_("layer_types: expected a list of strings"))
         unsupported = sorted(
             {t for t in raw} - {"full_attention", "sliding_attention", "chunked_attention"}
         )
         if unsupported:
-            raise SpecError(f"layer_types: unsupported layer type(s) {unsupported}")
+            raise SpecError(
+                Message(
+                    "layer_types: unsupported layer type(s) {unsupported}", unsupported=unsupported
+                )
+            )
         types = tuple(raw)
         if "chunked_attention" in types:
             chunk = _int(d, "attention_chunk_size")
@@ -132,7 +146,7 @@ def _layer_types(
     if model_type.startswith("gemma3") and window:
         pattern = _int(d, "sliding_window_pattern", required=False, default=6)
         if pattern <= 0:
-            raise SpecError("sliding_window_pattern: must be positive")
+            raise SpecError(N_("sliding_window_pattern: must be positive"))
         return (
             tuple(
                 "full_attention" if (i + 1) % pattern == 0 else "sliding_attention"
@@ -181,7 +195,7 @@ def _moe_layers(
         step = _int(d, "decoder_sparse_step", required=False, default=1) or 1
         only = d.get("mlp_only_layers") or []
         if not isinstance(only, list):
-            raise SpecError("mlp_only_layers: expected a list")
+            raise SpecError(N_("mlp_only_layers: expected a list"))
         return tuple(i for i in range(n) if i not in only and (i + 1) % step == 0)
     if "interleave_moe_layer_step" in d:
         step = _int(d, "interleave_moe_layer_step") or 1
@@ -194,7 +208,7 @@ def _vision(d: Mapping[str, Any], outer_type: str, text_hidden: int) -> VisionSp
     if v is None:
         return None
     if not isinstance(v, Mapping):
-        raise SpecError("vision_config: expected an object")
+        raise SpecError(N_("vision_config: expected an object"))
     vh = _int(v, "hidden_size")
     vi = _int(v, "intermediate_size")
     kind = outer_type or str(v.get("model_type") or "")
@@ -240,7 +254,7 @@ def model_from_config(raw: Mapping[str, Any], name: str | None = None) -> ModelS
     outer_type = str(d.get("_outer_model_type") or model_type)
     n = _int(d, "num_hidden_layers", "n_layer", "num_layers")
     if n <= 0:
-        raise SpecError(f"num_hidden_layers: must be positive, got {n}")
+        raise SpecError(Message("num_hidden_layers: must be positive, got {n}", n=n))
     hidden = _int(d, "hidden_size", "n_embd", "d_model")
     heads = _int(d, "num_attention_heads", "n_head")
     kv_heads = _int(d, "num_key_value_heads", required=False, default=heads)
@@ -304,30 +318,45 @@ def model_from_config(raw: Mapping[str, Any], name: str | None = None) -> ModelS
             else (),
         )
     except TypeError as e:  # a field of the wrong type reached the dataclass
-        raise SpecError(f"config.json: {e}") from None
+        raise SpecError(Message("config.json: {e}", e=e)) from None
 
 
 def parse_config_json(text: str | bytes, name: str | None = None) -> ModelSpec:
     """Parse config.json text into a :class:`ModelSpec`, with size and syntax checks."""
     if len(text) > MAX_CONFIG_BYTES:
         raise SpecError(
-            f"config.json: {len(text):,} bytes is over the {MAX_CONFIG_BYTES:,}-byte limit"
+            Message(
+                "config.json: {v1:,} bytes is over the {MAX_CONFIG_BYTES:,}-byte limit",
+                v1=len(text),
+                MAX_CONFIG_BYTES=MAX_CONFIG_BYTES,
+            )
         )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise SpecError(f"config.json: not UTF-8 text ({e.reason} at byte {e.start})") from None
+            raise SpecError(
+                Message(
+                    "config.json: not UTF-8 text ({reason} at byte {start})",
+                    reason=e.reason,
+                    start=e.start,
+                )
+            ) from None
     try:
         raw = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
         raise SpecError(
-            f"config.json: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+            Message(
+                "config.json: not valid JSON ({msg} at line {lineno} column {colno})",
+                msg=e.msg,
+                lineno=e.lineno,
+                colno=e.colno,
+            )
         ) from None
     except RecursionError:
-        raise SpecError("config.json: nested too deeply") from None
+        raise SpecError(N_("config.json: nested too deeply")) from None
     return model_from_config(raw, name)
 
 
 def _reject_constant(token: str) -> float:
-    raise SpecError(f"config.json: {token} is not a valid number")
+    raise SpecError(Message("config.json: {token} is not a valid number", token=token))
