@@ -26,6 +26,24 @@ from typing import Any, Final
 from calculators.messages import N_, Message
 from calculators.spec import ModelSpec, SpecError, VisionSpec
 
+# What Python's json decoder says about a malformed file (json/decoder.py, json/scanner.py),
+# marked so that the dashboard can show it translated; any other text is shown as it is.
+JSON_DECODER_MESSAGES: Final[frozenset[str]] = frozenset(
+    {
+        N_("Expecting value"),
+        N_("Expecting property name enclosed in double quotes"),
+        N_("Expecting ':' delimiter"),
+        N_("Expecting ',' delimiter"),
+        N_("Extra data"),
+        N_("Unterminated string starting at"),
+        N_("Invalid control character at"),
+        N_("Invalid \\escape"),
+        N_("Invalid \\uXXXX escape"),
+        N_("Illegal trailing comma before end of object"),
+        N_("Illegal trailing comma before end of array"),
+    }
+)
+
 # Model types whose configs carry a `sliding_window` that the model applies to every layer.
 _ALL_LAYER_SLIDING: Final[frozenset[str]] = frozenset({"mistral", "mixtral"})
 # Model types that always have q/k/v biases (their configs have no attention_bias key).
@@ -348,7 +366,7 @@ def parse_config_json(text: str | bytes, name: str | None = None) -> ModelSpec:
         raise SpecError(
             Message(
                 "config.json: not valid JSON ({msg} at line {lineno} column {colno})",
-                msg=e.msg,
+                msg=Message(e.msg) if e.msg in JSON_DECODER_MESSAGES else e.msg,
                 lineno=e.lineno,
                 colno=e.colno,
             )
