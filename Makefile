@@ -41,6 +41,7 @@ messages: $(VENV)/.runtime-installed
 		--project=llm-vram-planner --version=0.1.0 -o locale/messages.pot .
 	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale --no-fuzzy-matching \
 		--ignore-obsolete --no-wrap
+	sed -i '/^"POT-Creation-Date: /d' locale/messages.pot locale/*/LC_MESSAGES/messages.po  # no merge conflicts over a time stamp
 	$(MAKE) catalogs
 
 run: $(VENV)/.runtime-installed catalogs

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from calculators.messages import N_, Message
 from calculators.spec import (
     MAX_DIM,
     IndexerSpec,
@@ -33,6 +34,23 @@ from calculators.spec import (
     VisionSpec,
 )
 
+# What Python's json decoder says about a malformed file (json/decoder.py, json/scanner.py),
+# marked so that the dashboard can show it translated; any other text is shown as it is.
+JSON_DECODER_MESSAGES: Final[frozenset[str]] = frozenset(
+    {
+        N_("Expecting value"),
+        N_("Expecting property name enclosed in double quotes"),
+        N_("Expecting ':' delimiter"),
+        N_("Expecting ',' delimiter"),
+        N_("Extra data"),
+        N_("Unterminated string starting at"),
+        N_("Invalid control character at"),
+        N_("Invalid \\escape"),
+        N_("Invalid \\uXXXX escape"),
+        N_("Illegal trailing comma before end of object"),
+        N_("Illegal trailing comma before end of array"),
+    }
+)
 MAX_CONFIG_BYTES: Final[int] = 1_000_000  # a config.json is a few KiB; 1 MB bounds the parse
 # Python refuses to convert integers of more than 4,300 digits (sys.int_info.default_max_str_digits);
 # no real config field has more than 20. Unit: decimal digits.
@@ -275,16 +293,23 @@ def _int(
     v = _get(d, *names)
     if v is None:
         if required:
-            raise SpecError(f"{name}: missing from config.json")
+            raise SpecError(Message("{name}: missing from config.json", name=name))
         return default
     if isinstance(v, bool):
-        raise SpecError(f"{name}: expected an integer, got {v!r}")
+        raise SpecError(Message("{name}: expected an integer, got {v!r}", name=name, v=v))
     if isinstance(v, float):
         if not math.isfinite(v) or not v.is_integer():
-            raise SpecError(f"{name}: expected an integer, got {v!r}")
+            raise SpecError(Message("{name}: expected an integer, got {v!r}", name=name, v=v))
         v = int(v)
     if not isinstance(v, int):
-        raise SpecError(f"{name}: expected an integer, got {type(v).__name__} {v!r:.40}")
+        raise SpecError(
+            Message(
+                "{name}: expected an integer, got {type} {v!r:.40}",
+                name=name,
+                type=type(v).__name__,
+                v=v,
+            )
+        )
     return v
 
 
@@ -304,7 +329,7 @@ def _bool(d: Mapping[str, Any], name: str, default: bool) -> bool:
     if v is None:
         return default
     if not isinstance(v, bool):
-        raise SpecError(f"{name}: expected true or false, got {v!r:.40}")
+        raise SpecError(Message("{name}: expected true or false, got {v!r:.40}", name=name, v=v))
     return v
 
 
@@ -313,7 +338,7 @@ def _str(d: Mapping[str, Any], name: str, default: str) -> str:
     if v is None:
         return default
     if not isinstance(v, str):
-        raise SpecError(f"{name}: expected a string, got {v!r:.40}")
+        raise SpecError(Message("{name}: expected a string, got {v!r:.40}", name=name, v=v))
     return v
 
 
@@ -335,14 +360,16 @@ _TEXT_KEYS: Final[tuple[str, ...]] = ("text_config", "llm_config", "language_con
 
 def _flatten(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
-        raise SpecError(f"config.json: expected a JSON object, got {type(raw).__name__}")
+        raise SpecError(
+            Message("config.json: expected a JSON object, got {type}", type=type(raw).__name__)
+        )
     d = dict(raw)
     for key in _TEXT_KEYS:
         text = d.get(key)
         if text is None:
             continue
         if not isinstance(text, Mapping):
-            raise SpecError(f"{key}: expected an object")
+            raise SpecError(Message("{key}: expected an object", key=key))
         outer_type = d.get("model_type")
         merged = {k: v for k, v in d.items() if k != key}
         merged.update({k: v for k, v in text.items() if v is not None})
@@ -571,12 +598,16 @@ def _layer_types(
     raw = d.get("layer_types")
     if raw is not None:
         if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-            raise SpecError("layer_types: expected a list of strings")
+            raise SpecError(N_("layer_types: expected a list of strings"))
         unsupported = sorted(
             set(raw) - {"full_attention", "sliding_attention", "chunked_attention"}
         )
         if unsupported:
-            raise SpecError(f"layer_types: unsupported layer type(s) {unsupported}")
+            raise SpecError(
+                Message(
+                    "layer_types: unsupported layer type(s) {unsupported}", unsupported=unsupported
+                )
+            )
         types = tuple(raw)
         if "chunked_attention" in types:
             chunk = _int(d, "attention_chunk_size")
@@ -590,7 +621,7 @@ def _layer_types(
     if model_type.startswith("gemma3") and window:
         pattern = _int(d, "sliding_window_pattern", required=False, default=6)
         if pattern <= 0:
-            raise SpecError("sliding_window_pattern: must be positive")
+            raise SpecError(N_("sliding_window_pattern: must be positive"))
         return (
             tuple(
                 "full_attention" if (i + 1) % pattern == 0 else "sliding_attention"
@@ -646,7 +677,7 @@ def _moe_layers(
         step = _int(d, "decoder_sparse_step", required=False, default=1) or 1
         only = d.get("mlp_only_layers") or []
         if not isinstance(only, list):
-            raise SpecError("mlp_only_layers: expected a list")
+            raise SpecError(N_("mlp_only_layers: expected a list"))
         return tuple(i for i in range(n) if i not in only and (i + 1) % step == 0)
     if "interleave_moe_layer_step" in d:
         step = _int(d, "interleave_moe_layer_step") or 1
@@ -719,7 +750,7 @@ def _vision(d: Mapping[str, Any], outer_type: str, text_hidden: int) -> VisionSp
     if v is None:
         return None
     if not isinstance(v, Mapping):
-        raise SpecError("vision_config: expected an object")
+        raise SpecError(N_("vision_config: expected an object"))
     kind = outer_type or str(v.get("model_type") or "")
     if kind.startswith("qwen2_vl"):
         return _qwen2_vl_vision(v, text_hidden)
@@ -1035,7 +1066,7 @@ def model_from_config(
         fam = _DEC
     n = _int(d, "num_hidden_layers")
     if n <= 0:
-        raise SpecError(f"num_hidden_layers: must be positive, got {n}")
+        raise SpecError(Message("num_hidden_layers: must be positive, got {n}", n=n))
     if n > 10_000:
         raise SpecError(f"num_hidden_layers: {n} is over 10000")
     hidden = _int(d, "hidden_size")
@@ -1081,7 +1112,7 @@ def model_from_config(
     elif experts or pure_ssm or "block_configs" in d or model_type == "granitemoehybrid":
         inter = 0
     else:
-        raise SpecError("intermediate_size: missing from config.json")
+        raise SpecError(N_("intermediate_size: missing from config.json"))
     moe_inter = _int(d, "moe_intermediate_size", required=False)
     shared_inter = _int(
         d, "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size", required=False
@@ -1209,7 +1240,7 @@ def model_from_config(
             indexer=indexer,
         )
     except TypeError as e:  # a field of the wrong type reached the dataclass
-        raise SpecError(f"config.json: {e}") from None
+        raise SpecError(Message("config.json: {e}", e=e)) from None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -1243,21 +1274,36 @@ def parse_config_json(
     """Parse config.json text into a :class:`ModelSpec`, with size and syntax checks."""
     if len(text) > MAX_CONFIG_BYTES:
         raise SpecError(
-            f"config.json: {len(text):,} bytes is over the {MAX_CONFIG_BYTES:,}-byte limit"
+            Message(
+                "config.json: {v1:,} bytes is over the {MAX_CONFIG_BYTES:,}-byte limit",
+                v1=len(text),
+                MAX_CONFIG_BYTES=MAX_CONFIG_BYTES,
+            )
         )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise SpecError(f"config.json: not UTF-8 text ({e.reason} at byte {e.start})") from None
+            raise SpecError(
+                Message(
+                    "config.json: not UTF-8 text ({reason} at byte {start})",
+                    reason=e.reason,
+                    start=e.start,
+                )
+            ) from None
     try:
         raw = json.loads(
             text, object_pairs_hook=_no_duplicates, parse_int=_parse_int, parse_constant=_constant
         )
     except json.JSONDecodeError as e:
         raise SpecError(
-            f"config.json: not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+            Message(
+                "config.json: not valid JSON ({msg} at line {lineno} column {colno})",
+                msg=Message(e.msg) if e.msg in JSON_DECODER_MESSAGES else e.msg,
+                lineno=e.lineno,
+                colno=e.colno,
+            )
         ) from None
     except RecursionError:
-        raise SpecError("config.json: nested too deeply") from None
+        raise SpecError(N_("config.json: nested too deeply")) from None
     return model_from_config(raw, name, fallback_name=fallback_name)

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from calculators.checkpoint import WeightsOrigin
 from calculators.kv_cache import KVLayout
+from calculators.messages import N_, Message
 from calculators.params import ParameterBreakdown
 from calculators.spec import MAX_BYTES, Deployment, SpecError, Workload
 
@@ -35,8 +36,11 @@ def _check_int64(largest: int, what: str) -> None:
     """Refuse an array computation whose largest value would wrap around in NumPy's int64."""
     if largest > _INT64_MAX:
         raise SpecError(
-            f"{what}: {largest:.3g} bytes is beyond what can be computed (over 2^63); "
-            "lower the context, the concurrency or the model size"
+            Message(
+                "{what}: {largest:.3g} bytes is beyond what can be computed (over 2^63); lower the context, the concurrency or the model size",
+                what=Message(what),
+                largest=largest,
+            )
         )
 
 
@@ -120,7 +124,7 @@ class StageCost:
     def request_bytes_array(self, tokens: IntArray, batch: int) -> IntArray:
         t = np.asarray(tokens, dtype=np.int64)
         if t.size:  # the cost grows with tokens: the largest count bounds every entry
-            _check_int64(self.request_bytes(int(t.max()), batch), "one request")
+            _check_int64(self.request_bytes(int(t.max()), batch), N_("one request"))
         alloc = -(-t // self.block_size) * self.block_size
         kv = self.kv_layout.bytes_for_tokens_array(alloc)
         return (kv + self.activation_bytes_per_token * t + self.state_bytes_per_sequence) * batch
@@ -207,10 +211,13 @@ class Estimate:
             total = s.fixed_bytes + w.concurrency * s.request_bytes(w.context_len, w.batch_size)
             if total > MAX_BYTES or s.fixed_bytes > MAX_BYTES:
                 raise SpecError(
-                    f"memory: {_eib(total)} per GPU for {w.concurrency:,} request(s) of "
-                    f"{w.context_len:,} tokens is over the {_eib(MAX_BYTES)} limit (no GPU is "
-                    "within a million times of it); lower the context, the concurrency or the "
-                    "model size"
+                    Message(
+                        "memory: {v1} per GPU for {concurrency:,} request(s) of {context_len:,} tokens is over the {v2} limit (no GPU is within a million times of it); lower the context, the concurrency or the model size",
+                        v1=_eib(total),
+                        concurrency=w.concurrency,
+                        context_len=w.context_len,
+                        v2=_eib(MAX_BYTES),
+                    )
                 )
 
     # -- the limiting GPU ---------------------------------------------------------------------
@@ -349,7 +356,7 @@ class Estimate:
         if c.size:
             _check_int64(
                 s.fixed_bytes + max(0, int(c.max())) * (kv + act + state),
-                "concurrency sweep total",
+                N_("concurrency sweep total"),
             )
         out = {
             "weights": np.full_like(c, s.weights_bytes),
@@ -376,7 +383,7 @@ class Estimate:
                 np.asarray(contexts, dtype=np.int64), self.workload.batch_size
             )
             if per.size:
-                _check_int64(s.fixed_bytes + top_c * int(per.max()), "grid total")
+                _check_int64(s.fixed_bytes + top_c * int(per.max()), N_("grid total"))
             grids.append(s.fixed_bytes + c * per[None, :])
         return np.max(np.stack(grids), axis=0) if len(grids) > 1 else grids[0]
 
@@ -393,7 +400,7 @@ class Estimate:
     def max_concurrency_for_contexts(self, contexts: IntArray) -> FloatArray:
         """Requests per replica that fit the budget at each context length (vectorised)."""
         if self.budget_bytes is None:
-            raise ValueError("no GPU budget: give a GPU to solve for concurrency")
+            raise ValueError(N_("no GPU budget: give a GPU to solve for concurrency"))
         best = None
         tokens = np.asarray(contexts, dtype=np.int64)
         b = self.workload.batch_size
@@ -416,7 +423,7 @@ class Estimate:
     def max_context_for_concurrency(self, concurrency: int, limit: int | None = None) -> int:
         """Longest context (tokens) at which ``concurrency`` requests fit the budget (0: none)."""
         if self.budget_bytes is None:
-            raise ValueError("no GPU budget: give a GPU to solve for context")
+            raise ValueError(N_("no GPU budget: give a GPU to solve for context"))
         hi = limit or 100_000_000
         lo = 0
         while lo < hi:  # monotone in context: binary search on whole tokens

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, Literal
 
-from calculators.messages import N_
+from calculators.messages import N_, Message
 
 FP32_BITS: Final[Fraction] = Fraction(32)
 FP16_BITS: Final[Fraction] = Fraction(16)
@@ -319,7 +319,11 @@ def weight_format(format_id: str) -> WeightFormat:
         return WEIGHT_FORMATS[format_id.lower()]
     except KeyError:
         raise ValueError(
-            f"unknown weight format {format_id!r}; choose one of {', '.join(WEIGHT_FORMATS)}"
+            Message(
+                "unknown weight format {format_id!r}; choose one of {v1}",
+                format_id=format_id,
+                v1=", ".join(WEIGHT_FORMATS),
+            )
         ) from None
 
 
@@ -333,7 +337,11 @@ def kv_dtype(dtype_id: str, model_dtype: str = "bf16") -> KVDtype:
         return KV_DTYPES[key]
     except KeyError:
         raise ValueError(
-            f"unknown KV cache dtype {dtype_id!r}; choose auto or one of {', '.join(KV_DTYPES)}"
+            Message(
+                "unknown KV cache dtype {dtype_id!r}; choose auto or one of {v1}",
+                dtype_id=dtype_id,
+                v1=", ".join(KV_DTYPES),
+            )
         ) from None
 
 
@@ -341,5 +349,10 @@ def dtype_bytes(model_dtype: str) -> int:
     """Bytes per element of a checkpoint/compute dtype name such as ``bfloat16``."""
     key = DTYPE_ALIASES.get(model_dtype.lower())
     if key is None:
-        raise ValueError(f"unknown dtype {model_dtype!r}; use float32, float16 or bfloat16")
+        raise ValueError(
+            Message(
+                "unknown dtype {model_dtype!r}; use float32, float16 or bfloat16",
+                model_dtype=model_dtype,
+            )
+        )
     return int(KV_DTYPES[key].bits) // 8

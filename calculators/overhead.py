@@ -10,6 +10,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Final
 
+from calculators.messages import Message
+
 # The article's range for α (dimensionless), and the wider range the planner accepts.
 ARTICLE_OVERHEAD_RANGE: Final[tuple[float, float]] = (0.10, 0.20)
 ARTICLE_OVERHEAD_DEFAULT: Final[float] = 0.15  # the article's worked example
@@ -20,5 +22,7 @@ def overhead_bytes(weights_bytes: int, alpha: float) -> int:
     """``α × weights`` in bytes."""
     lo, hi = OVERHEAD_LIMITS
     if not lo <= alpha <= hi:
-        raise ValueError(f"overhead fraction {alpha!r} is outside {lo}..{hi}")
+        raise ValueError(
+            Message("overhead fraction {alpha!r} is outside {lo}..{hi}", alpha=alpha, lo=lo, hi=hi)
+        )
     return round(Fraction(repr(float(alpha))) * weights_bytes)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from calculators.messages import N_, Message
+
 LayerType = Literal[
     "full_attention", "sliding_attention", "chunked_attention", "mamba", "linear_attention", "none"
 ]
@@ -33,12 +35,16 @@ class SpecError(ValueError):
 
 def _positive(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SpecError(f"{name}: must be a positive integer, got {value!r}")
+        raise SpecError(
+            Message("{name}: must be a positive integer, got {value!r}", name=name, value=value)
+        )
 
 
 def _non_negative(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise SpecError(f"{name}: must be a non-negative integer, got {value!r}")
+        raise SpecError(
+            Message("{name}: must be a non-negative integer, got {value!r}", name=name, value=value)
+        )
 
 
 # Upper bounds that reject absurd input before it reaches the arithmetic (no real model is close).
@@ -93,7 +99,7 @@ class VisionSpec:
             _non_negative(f"vision_config.{name}", getattr(self, name))
         for name in ("gated_mlp", "bias", "learned_position_embeddings", "post_norm"):
             if not isinstance(getattr(self, name), bool):
-                raise SpecError(f"vision_config.{name}: expected true or false")
+                raise SpecError(Message("vision_config.{name}: expected true or false", name=name))
         for name, limit in (
             ("hidden_size", MAX_DIM),
             ("intermediate_size", MAX_DIM),
@@ -301,12 +307,16 @@ class ModelSpec:
         ):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), tuple):
                 raise SpecError(
-                    f"{name}: expected a list, got {type(getattr(self, name)).__name__}"
+                    Message(
+                        "{name}: expected a list, got {type}",
+                        name=name,
+                        type=type(getattr(self, name)).__name__,
+                    )
                 )
         if self.moe_layers is not None:
             for i in self.moe_layers:
                 if isinstance(i, bool) or not isinstance(i, int):
-                    raise SpecError(f"moe_layers: {i!r:.20} is not a layer index")
+                    raise SpecError(Message("moe_layers: {i!r:.20} is not a layer index", i=i))
         if self.vision is not None and not isinstance(self.vision, VisionSpec):
             raise SpecError("vision: expected a vision encoder description")
         if self.state is not None and not isinstance(self.state, StateSpec):
@@ -358,7 +368,13 @@ class ModelSpec:
         ):
             _non_negative(name, getattr(self, name))
         if self.num_hidden_layers > MAX_LAYERS:
-            raise SpecError(f"num_hidden_layers: {self.num_hidden_layers} is over {MAX_LAYERS}")
+            raise SpecError(
+                Message(
+                    "num_hidden_layers: {num_hidden_layers} is over {MAX_LAYERS}",
+                    num_hidden_layers=self.num_hidden_layers,
+                    MAX_LAYERS=MAX_LAYERS,
+                )
+            )
         for name in (
             "hidden_size",
             "intermediate_size",
@@ -372,40 +388,82 @@ class ModelSpec:
             "num_attention_heads",
         ):
             if getattr(self, name) > MAX_DIM:
-                raise SpecError(f"{name}: {getattr(self, name)} is over {MAX_DIM}")
+                raise SpecError(
+                    Message(
+                        "{name}: {v1} is over {MAX_DIM}",
+                        name=name,
+                        v1=getattr(self, name),
+                        MAX_DIM=MAX_DIM,
+                    )
+                )
         if self.n_shared_experts > MAX_EXPERTS:
-            raise SpecError(f"n_shared_experts: {self.n_shared_experts} is over {MAX_EXPERTS}")
+            raise SpecError(
+                Message(
+                    "n_shared_experts: {n_shared_experts} is over {MAX_EXPERTS}",
+                    n_shared_experts=self.n_shared_experts,
+                    MAX_EXPERTS=MAX_EXPERTS,
+                )
+            )
         if self.vocab_size > MAX_VOCAB:
-            raise SpecError(f"vocab_size: {self.vocab_size} is over {MAX_VOCAB}")
+            raise SpecError(
+                Message(
+                    "vocab_size: {vocab_size} is over {MAX_VOCAB}",
+                    vocab_size=self.vocab_size,
+                    MAX_VOCAB=MAX_VOCAB,
+                )
+            )
         if self.max_position_embeddings > MAX_CONTEXT:
-            raise SpecError(f"max_position_embeddings: over {MAX_CONTEXT}")
+            raise SpecError(
+                Message("max_position_embeddings: over {MAX_CONTEXT}", MAX_CONTEXT=MAX_CONTEXT)
+            )
         if self.num_experts > MAX_EXPERTS:
-            raise SpecError(f"num_experts: {self.num_experts} is over {MAX_EXPERTS}")
+            raise SpecError(
+                Message(
+                    "num_experts: {num_experts} is over {MAX_EXPERTS}",
+                    num_experts=self.num_experts,
+                    MAX_EXPERTS=MAX_EXPERTS,
+                )
+            )
         if self.head_dim is not None:
             _positive("head_dim", self.head_dim)
             if self.head_dim > MAX_DIM:
-                raise SpecError(f"head_dim: {self.head_dim} is over {MAX_DIM}")
+                raise SpecError(
+                    Message(
+                        "head_dim: {head_dim} is over {MAX_DIM}",
+                        head_dim=self.head_dim,
+                        MAX_DIM=MAX_DIM,
+                    )
+                )
         elif not self.is_mla and self.hidden_size % self.num_attention_heads:
             raise SpecError(
-                f"num_attention_heads: {self.num_attention_heads} does not divide hidden_size "
-                f"{self.hidden_size} and no head_dim is given"
+                Message(
+                    "num_attention_heads: {num_attention_heads} does not divide hidden_size {hidden_size} and no head_dim is given",
+                    num_attention_heads=self.num_attention_heads,
+                    hidden_size=self.hidden_size,
+                )
             )
         if self.num_key_value_heads > self.num_attention_heads:
             raise SpecError(
-                f"num_key_value_heads: {self.num_key_value_heads} is more than "
-                f"num_attention_heads {self.num_attention_heads}"
+                Message(
+                    "num_key_value_heads: {num_key_value_heads} is more than num_attention_heads {num_attention_heads}",
+                    num_key_value_heads=self.num_key_value_heads,
+                    num_attention_heads=self.num_attention_heads,
+                )
             )
         if self.num_attention_heads % self.num_key_value_heads:
             raise SpecError(
-                f"num_key_value_heads: {self.num_key_value_heads} does not divide "
-                f"num_attention_heads {self.num_attention_heads}"
+                Message(
+                    "num_key_value_heads: {num_key_value_heads} does not divide num_attention_heads {num_attention_heads}",
+                    num_key_value_heads=self.num_key_value_heads,
+                    num_attention_heads=self.num_attention_heads,
+                )
             )
         if self.num_experts and self.num_experts_per_tok > self.num_experts:
-            raise SpecError("num_experts_per_tok: more than num_experts")
+            raise SpecError(N_("num_experts_per_tok: more than num_experts"))
         if self.num_experts and not self.moe_intermediate_size:
-            raise SpecError("moe_intermediate_size: required when num_experts is set")
+            raise SpecError(N_("moe_intermediate_size: required when num_experts is set"))
         if self.is_mla and not self.qk_rope_head_dim:
-            raise SpecError("qk_rope_head_dim: required with kv_lora_rank (MLA)")
+            raise SpecError(N_("qk_rope_head_dim: required with kv_lora_rank (MLA)"))
         if self.sliding_window is not None:
             _positive("sliding_window", self.sliding_window)
         if self.attention_chunk_size is not None:
@@ -413,8 +471,11 @@ class ModelSpec:
         if self.layer_types is not None:
             if len(self.layer_types) != self.num_hidden_layers:
                 raise SpecError(
-                    f"layer_types: {len(self.layer_types)} entries for "
-                    f"{self.num_hidden_layers} layers"
+                    Message(
+                        "layer_types: {v1} entries for {num_hidden_layers} layers",
+                        v1=len(self.layer_types),
+                        num_hidden_layers=self.num_hidden_layers,
+                    )
                 )
             for t in self.layer_types:
                 if t not in LAYER_TYPES:
@@ -422,23 +483,40 @@ class ModelSpec:
             if any(t in STATE_LAYER_TYPES for t in self.layer_types) and self.state is None:
                 raise SpecError("state: required when layer_types has mamba/linear_attention")
             if "sliding_attention" in self.layer_types and self.sliding_window is None:
-                raise SpecError("sliding_window: required when layer_types has sliding layers")
+                raise SpecError(N_("sliding_window: required when layer_types has sliding layers"))
             if "chunked_attention" in self.layer_types and self.attention_chunk_size is None:
-                raise SpecError("attention_chunk_size: required for chunked_attention layers")
+                raise SpecError(N_("attention_chunk_size: required for chunked_attention layers"))
         if self.moe_layers is not None:
             for i in self.moe_layers:
                 if not 0 <= i < self.num_hidden_layers:
                     raise SpecError(
-                        f"moe_layers: index {i} outside 0..{self.num_hidden_layers - 1}"
+                        Message(
+                            "moe_layers: index {i} outside 0..{v1}",
+                            i=i,
+                            v1=self.num_hidden_layers - 1,
+                        )
                     )
         if self.num_parameters is not None:
             _positive("num_parameters", self.num_parameters)
             if self.num_parameters > MAX_PARAMETERS:
-                raise SpecError(f"num_parameters: {self.num_parameters} is over {MAX_PARAMETERS}")
+                raise SpecError(
+                    Message(
+                        "num_parameters: {num_parameters} is over {MAX_PARAMETERS}",
+                        num_parameters=self.num_parameters,
+                        MAX_PARAMETERS=MAX_PARAMETERS,
+                    )
+                )
         for name in ("sliding_window", "attention_chunk_size"):
             window = getattr(self, name)
             if window is not None and window > MAX_CONTEXT:
-                raise SpecError(f"{name}: {window} is over {MAX_CONTEXT}")
+                raise SpecError(
+                    Message(
+                        "{name}: {window} is over {MAX_CONTEXT}",
+                        name=name,
+                        window=window,
+                        MAX_CONTEXT=MAX_CONTEXT,
+                    )
+                )
         if self.torch_dtype.lower() not in (
             "bfloat16",
             "float16",
@@ -447,7 +525,12 @@ class ModelSpec:
             "fp16",
             "fp32",
         ):
-            raise SpecError(f"torch_dtype: {self.torch_dtype!r} is not float32/float16/bfloat16")
+            raise SpecError(
+                Message(
+                    "torch_dtype: {torch_dtype!r} is not float32/float16/bfloat16",
+                    torch_dtype=self.torch_dtype,
+                )
+            )
         # Each size is bounded above; their products are bounded here, once, so that no later
         # stage meets a weight size beyond int64 (e.g. 100,000 experts of a 10^6-wide MLP).
         from calculators.params import parameter_breakdown  # params imports this module
@@ -455,8 +538,11 @@ class ModelSpec:
         derived = parameter_breakdown(self).derived_total
         if derived > MAX_PARAMETERS:
             raise SpecError(
-                f"architecture: {derived:.3g} parameters derived from the sizes is over "
-                f"{MAX_PARAMETERS:.0e} (a product of the layer sizes is too large)"
+                Message(
+                    "architecture: {derived:.3g} parameters derived from the sizes is over {MAX_PARAMETERS:.0e} (a product of the layer sizes is too large)",
+                    derived=derived,
+                    MAX_PARAMETERS=MAX_PARAMETERS,
+                )
             )
 
     @property
@@ -556,7 +642,12 @@ class GPUSpec:
     def __post_init__(self) -> None:
         _positive("memory_bytes", self.memory_bytes)
         if self.memory_bytes > 2**50:
-            raise SpecError(f"memory_bytes: {self.memory_bytes} is absurdly large (> 1 PiB)")
+            raise SpecError(
+                Message(
+                    "memory_bytes: {memory_bytes} is absurdly large (> 1 PiB)",
+                    memory_bytes=self.memory_bytes,
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -579,16 +670,38 @@ class Workload:
         _positive("concurrency", self.concurrency)
         _positive("batch_size", self.batch_size)
         if self.context_len > MAX_CONTEXT:
-            raise SpecError(f"context_len: {self.context_len} is over {MAX_CONTEXT}")
+            raise SpecError(
+                Message(
+                    "context_len: {context_len} is over {MAX_CONTEXT}",
+                    context_len=self.context_len,
+                    MAX_CONTEXT=MAX_CONTEXT,
+                )
+            )
         if self.concurrency > MAX_CONCURRENCY:
-            raise SpecError(f"concurrency: {self.concurrency} is over {MAX_CONCURRENCY}")
+            raise SpecError(
+                Message(
+                    "concurrency: {concurrency} is over {MAX_CONCURRENCY}",
+                    concurrency=self.concurrency,
+                    MAX_CONCURRENCY=MAX_CONCURRENCY,
+                )
+            )
         if self.batch_size > MAX_CONCURRENCY:
-            raise SpecError(f"batch_size: {self.batch_size} is over {MAX_CONCURRENCY}")
+            raise SpecError(
+                Message(
+                    "batch_size: {batch_size} is over {MAX_CONCURRENCY}",
+                    batch_size=self.batch_size,
+                    MAX_CONCURRENCY=MAX_CONCURRENCY,
+                )
+            )
         if self.avg_tokens is not None:
             _positive("avg_tokens", self.avg_tokens)
             if self.avg_tokens > self.context_len:
                 raise SpecError(
-                    f"avg_tokens: {self.avg_tokens} is more than context_len {self.context_len}"
+                    Message(
+                        "avg_tokens: {avg_tokens} is more than context_len {context_len}",
+                        avg_tokens=self.avg_tokens,
+                        context_len=self.context_len,
+                    )
                 )
 
 
@@ -606,7 +719,7 @@ class Deployment:
         _positive("pipeline_parallel_size", self.pipeline_parallel_size)
         _positive("data_parallel_size", self.data_parallel_size)
         if self.num_gpus > 100_000:
-            raise SpecError(f"GPU count {self.num_gpus} is over 100000")
+            raise SpecError(Message("GPU count {num_gpus} is over 100000", num_gpus=self.num_gpus))
 
     @property
     def gpus_per_replica(self) -> int:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
+from calculators.messages import Message
+
 BYTES_PER_KIB: Final[int] = 2**10
 BYTES_PER_MIB: Final[int] = 2**20
 BYTES_PER_GIB: Final[int] = 2**30
@@ -48,7 +50,11 @@ def bytes_per_unit(unit: str) -> int:
         return _BYTES_PER_UNIT[unit]
     except KeyError:
         raise ValueError(
-            f"unknown memory unit {unit!r}; use one of {sorted(_BYTES_PER_UNIT)}"
+            Message(
+                "unknown memory unit {unit!r}; use one of {v1}",
+                unit=unit,
+                v1=sorted(_BYTES_PER_UNIT),
+            )
         ) from None
 
 

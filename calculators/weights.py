@@ -22,6 +22,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from calculators.formats import FP16_BITS, WeightFormat
+from calculators.messages import Message
 from calculators.params import ParameterBreakdown, parameter_breakdown
 from calculators.spec import ModelSpec
 
@@ -117,7 +118,13 @@ def article_weights_bytes(num_parameters: int, original_bytes: int, quant_factor
 def pipeline_stages(num_layers: int, pp: int) -> tuple[range, ...]:
     """Layer ranges of each pipeline stage, as vLLM's ``get_pp_indices`` partitions them."""
     if pp > num_layers:
-        raise ValueError(f"pipeline_parallel_size {pp} is more than the {num_layers} layers")
+        raise ValueError(
+            Message(
+                "pipeline_parallel_size {pp} is more than the {num_layers} layers",
+                pp=pp,
+                num_layers=num_layers,
+            )
+        )
     sizes = [num_layers // pp] * pp
     for i in range(2, num_layers % pp + 2):
         sizes[-i] += 1

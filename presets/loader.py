@@ -25,6 +25,7 @@ from typing import Any, Final, TypeVar
 import yaml
 
 from calculators import GPUSpec, ModelSpec, SpecError, model_from_config, weight_format
+from calculators.messages import Message, message_of
 from calculators.units import BYTES_PER_GB, BYTES_PER_GIB, BYTES_PER_MIB
 
 BUILTIN_DIR: Final[Path] = Path(__file__).resolve().parent
@@ -280,22 +281,33 @@ def parse_yaml_text(text: str | bytes, label: str) -> Any:
     """Parse preset YAML safely; PresetError (naming ``label``) on any problem."""
     if len(text) > MAX_PRESET_FILE_BYTES:
         raise PresetError(
-            f"{label}: {len(text):,} bytes is over the {MAX_PRESET_FILE_BYTES:,}-byte limit"
+            Message(
+                "{label}: {v1:,} bytes is over the {MAX_PRESET_FILE_BYTES:,}-byte limit",
+                label=label,
+                v1=len(text),
+                MAX_PRESET_FILE_BYTES=MAX_PRESET_FILE_BYTES,
+            )
         )
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise PresetError(f"{label}: not UTF-8 text (byte {e.start})") from None
+            raise PresetError(
+                Message("{label}: not UTF-8 text (byte {start})", label=label, start=e.start)
+            ) from None
     try:
         return yaml.load(text, Loader=_StrictSafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise PresetError(f"{label}: YAML error{where}: {problem}") from None
+        raise PresetError(
+            Message(
+                "{label}: YAML error{where}: {problem}", label=label, where=where, problem=problem
+            )
+        ) from None
     except RecursionError:
-        raise PresetError(f"{label}: nested too deeply") from None
+        raise PresetError(Message("{label}: nested too deeply", label=label)) from None
 
 
 # -- field checks ----------------------------------------------------------------------------------
@@ -303,7 +315,7 @@ def parse_yaml_text(text: str | bytes, label: str) -> Any:
 
 def _req(entry: Mapping[str, Any], key: str, where: str) -> Any:
     if key not in entry or entry[key] is None:
-        raise PresetError(f"{where}: {key}: missing")
+        raise PresetError(Message("{where}: {key}: missing", where=where, key=key))
     return entry[key]
 
 
@@ -313,14 +325,28 @@ def _text(
     v = entry.get(key)
     if v is None:
         if required:
-            raise PresetError(f"{where}: {key}: missing")
+            raise PresetError(Message("{where}: {key}: missing", where=where, key=key))
         return ""
     if not isinstance(v, str):
-        raise PresetError(f"{where}: {key}: expected text, got {type(v).__name__}")
+        raise PresetError(
+            Message(
+                "{where}: {key}: expected text, got {type}",
+                where=where,
+                key=key,
+                type=type(v).__name__,
+            )
+        )
     if not v.strip():
-        raise PresetError(f"{where}: {key}: empty")
+        raise PresetError(Message("{where}: {key}: empty", where=where, key=key))
     if len(v) > max_len:
-        raise PresetError(f"{where}: {key}: longer than {max_len} characters")
+        raise PresetError(
+            Message(
+                "{where}: {key}: longer than {max_len} characters",
+                where=where,
+                key=key,
+                max_len=max_len,
+            )
+        )
     return v.strip()
 
 
@@ -330,14 +356,27 @@ def _count(
     v = entry.get(key)
     if v is None:
         if required:
-            raise PresetError(f"{where}: {key}: missing")
+            raise PresetError(Message("{where}: {key}: missing", where=where, key=key))
         return None
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise PresetError(f"{where}: {key}: expected a number, got {type(v).__name__}")
+        raise PresetError(
+            Message(
+                "{where}: {key}: expected a number, got {type}",
+                where=where,
+                key=key,
+                type=type(v).__name__,
+            )
+        )
     if isinstance(v, float) and (not math.isfinite(v) or not v.is_integer()):
-        raise PresetError(f"{where}: {key}: expected a whole number, got {v}")
+        raise PresetError(
+            Message("{where}: {key}: expected a whole number, got {v}", where=where, key=key, v=v)
+        )
     if not lo <= v <= hi:
-        raise PresetError(f"{where}: {key}: {v} is outside {lo}..{hi}")
+        raise PresetError(
+            Message(
+                "{where}: {key}: {v} is outside {lo}..{hi}", where=where, key=key, v=v, lo=lo, hi=hi
+            )
+        )
     return int(v)
 
 
@@ -347,19 +386,31 @@ def _number(
     v = entry.get(key)
     if v is None:
         if required:
-            raise PresetError(f"{where}: {key}: missing")
+            raise PresetError(Message("{where}: {key}: missing", where=where, key=key))
         return None
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise PresetError(f"{where}: {key}: expected a finite number, got {v!r:.40}")
+        raise PresetError(
+            Message(
+                "{where}: {key}: expected a finite number, got {v!r:.40}", where=where, key=key, v=v
+            )
+        )
     if not lo <= v <= hi:
-        raise PresetError(f"{where}: {key}: {v} is outside {lo}..{hi}")
+        raise PresetError(
+            Message(
+                "{where}: {key}: {v} is outside {lo}..{hi}", where=where, key=key, v=v, lo=lo, hi=hi
+            )
+        )
     return float(v)
 
 
 def _id(entry: Mapping[str, Any], where: str) -> str:
     v = _text(entry, "id", where, max_len=120)
     if not all(c.isalnum() or c in "-_./" for c in v) or ".." in v or v.startswith("/"):
-        raise PresetError(f"{where}: id: {v!r} may only hold letters, digits and - _ . /")
+        raise PresetError(
+            Message(
+                "{where}: id: {v!r} may only hold letters, digits and - _ . /", where=where, v=v
+            )
+        )
     return v
 
 
@@ -367,36 +418,53 @@ def _unknown(entry: Mapping[str, Any], allowed: frozenset[str], where: str) -> N
     extra = sorted(str(k) for k in entry if k not in allowed)
     if extra:
         raise PresetError(
-            f"{where}: {extra[0]}: unknown key (allowed: {', '.join(sorted(allowed))})"
+            Message(
+                "{where}: {v1}: unknown key (allowed: {v2})",
+                where=where,
+                v1=extra[0],
+                v2=", ".join(sorted(allowed)),
+            )
         )
 
 
 def parse_model_entry(entry: Any, where: str, origin: str) -> ModelPreset:
     """One model entry -> ModelPreset, or PresetError naming the field."""
     if not isinstance(entry, Mapping):
-        raise PresetError(f"{where}: expected a mapping, got {type(entry).__name__}")
+        raise PresetError(
+            Message(
+                "{where}: expected a mapping, got {type}",
+                where=where,
+                type=type(entry).__name__,
+            )
+        )
     _unknown(entry, MODEL_KEYS, where)
     pid = _id(entry, where)
     where = f"{where} ({pid})"
     cfg = _req(entry, "config", where)
     if not isinstance(cfg, Mapping):
-        raise PresetError(f"{where}: config: expected a mapping of config.json fields")
+        raise PresetError(
+            Message("{where}: config: expected a mapping of config.json fields", where=where)
+        )
     _unknown(cfg, CONFIG_KEYS, f"{where}: config")
     vis = cfg.get("vision_config")
     if vis is not None:
         if not isinstance(vis, Mapping):
-            raise PresetError(f"{where}: config: vision_config: expected a mapping")
+            raise PresetError(
+                Message("{where}: config: vision_config: expected a mapping", where=where)
+            )
         _unknown(vis, VISION_KEYS, f"{where}: config: vision_config")
     name = _text(entry, "name", where, max_len=120)
     try:
         spec = model_from_config(cfg, name=name)
     except SpecError as e:
-        raise PresetError(f"{where}: config: {e}") from None
+        raise PresetError(Message("{where}: config: {e}", where=where, e=message_of(e))) from None
     fmt = _text(entry, "default_weight_format", where, required=False) or "bf16"
     try:
         weight_format(fmt)
     except ValueError as e:
-        raise PresetError(f"{where}: default_weight_format: {e}") from None
+        raise PresetError(
+            Message("{where}: default_weight_format: {e}", where=where, e=message_of(e))
+        ) from None
     official = _count(entry, "official_parameters", where, 1, 10**14)
     assert official is not None
     return ModelPreset(
@@ -417,17 +485,27 @@ def parse_model_entry(entry: Any, where: str, origin: str) -> ModelPreset:
 def parse_gpu_entry(entry: Any, where: str, origin: str) -> GPUPreset:
     """One GPU entry -> GPUPreset, or PresetError naming the field."""
     if not isinstance(entry, Mapping):
-        raise PresetError(f"{where}: expected a mapping, got {type(entry).__name__}")
+        raise PresetError(
+            Message(
+                "{where}: expected a mapping, got {type}",
+                where=where,
+                type=type(entry).__name__,
+            )
+        )
     _unknown(entry, GPU_KEYS, where)
     pid = _id(entry, where)
     where = f"{where} ({pid})"
     if entry.get("memory_bytes") is not None and entry.get("memory_gib") is not None:
-        raise PresetError(f"{where}: memory_gib: give memory_bytes or memory_gib, not both")
+        raise PresetError(
+            Message("{where}: memory_gib: give memory_bytes or memory_gib, not both", where=where)
+        )
     mem_bytes = _count(entry, "memory_bytes", where, BYTES_PER_MIB * 64, 2**50, required=False)
     if mem_bytes is None:
         gib = _number(entry, "memory_gib", where, 0.0625, 2**20, required=False)
         if gib is None:
-            raise PresetError(f"{where}: memory_bytes: missing (or give memory_gib)")
+            raise PresetError(
+                Message("{where}: memory_bytes: missing (or give memory_gib)", where=where)
+            )
         mem_bytes = round(gib * BYTES_PER_GIB)
     frac = _number(entry, "usable_fraction", where, 0.05, 1.0, required=False)
     if frac is not None:
@@ -435,14 +513,21 @@ def parse_gpu_entry(entry: Any, where: str, origin: str) -> GPUPreset:
     category = _text(entry, "category", where)
     if category not in GPU_CATEGORIES:
         raise PresetError(
-            f"{where}: category: {category!r} is not one of {', '.join(GPU_CATEGORIES)}"
+            Message(
+                "{where}: category: {category!r} is not one of {v1}",
+                where=where,
+                category=category,
+                v1=", ".join(GPU_CATEGORIES),
+            )
         )
     bandwidth = _number(entry, "bandwidth_gb_s", where, 1.0, 1_000_000.0)
     assert bandwidth is not None
     price = _number(entry, "price_per_gpu_hour", where, 0.0, 1_000_000.0, required=False)
     price_source = _text(entry, "price_source", where, required=False, max_len=2000)
     if price is not None and not price_source:
-        raise PresetError(f"{where}: price_source: required with price_per_gpu_hour")
+        raise PresetError(
+            Message("{where}: price_source: required with price_per_gpu_hour", where=where)
+        )
     return GPUPreset(
         id=pid,
         name=_text(entry, "name", where, max_len=80),
@@ -473,9 +558,19 @@ def _entries(doc: Any, key: str, label: str) -> list[Any]:
     if items is None:
         return []
     if not isinstance(items, list):
-        raise PresetError(f"{label}: {key}: expected a list of entries")
+        raise PresetError(
+            Message("{label}: {key}: expected a list of entries", label=label, key=key)
+        )
     if len(items) > MAX_ENTRIES_PER_FILE:
-        raise PresetError(f"{label}: {key}: {len(items)} entries is over {MAX_ENTRIES_PER_FILE}")
+        raise PresetError(
+            Message(
+                "{label}: {key}: {v1} entries is over {MAX_ENTRIES_PER_FILE}",
+                label=label,
+                key=key,
+                v1=len(items),
+                MAX_ENTRIES_PER_FILE=MAX_ENTRIES_PER_FILE,
+            )
+        )
     return items
 
 
@@ -491,17 +586,27 @@ def load_text(
     try:
         doc = parse_yaml_text(text, label)
     except PresetError as e:
-        errors.append(str(e))
+        errors.append(message_of(e))
         return
     if doc is None:
-        errors.append(f"{label}: empty file")
+        errors.append(Message("{label}: empty file", label=label))
         return
     if not isinstance(doc, Mapping):
-        errors.append(f"{label}: expected a mapping with 'models:' and/or 'gpus:' at the top")
+        errors.append(
+            Message(
+                "{label}: expected a mapping with 'models:' and/or 'gpus:' at the top", label=label
+            )
+        )
         return
     extra = sorted(str(k) for k in doc if k not in ("schema", "models", "gpus"))
     if extra:
-        errors.append(f"{label}: {extra[0]}: unknown top-level key (allowed: schema, models, gpus)")
+        errors.append(
+            Message(
+                "{label}: {key}: unknown top-level key (allowed: schema, models, gpus)",
+                label=label,
+                key=extra[0],
+            )
+        )
     _add_entries(doc, "models", label, origin, models, parse_model_entry, errors)
     _add_entries(doc, "gpus", label, origin, gpus, parse_gpu_entry, errors)
 
@@ -521,7 +626,7 @@ def _add_entries(
     try:
         items = _entries(doc, key, label)
     except PresetError as e:
-        errors.append(str(e))
+        errors.append(message_of(e))
         return
     seen: set[str] = set()
     for i, entry in enumerate(items):
@@ -529,24 +634,41 @@ def _add_entries(
         try:
             preset = parse(entry, where, origin)
         except PresetError as e:
-            errors.append(str(e))
+            errors.append(message_of(e))
             continue
         if preset.id in seen:
-            errors.append(f"{where} ({preset.id}): id: duplicate of an earlier entry in this file")
+            errors.append(
+                Message(
+                    "{where} ({id}): id: duplicate of an earlier entry in this file",
+                    where=where,
+                    id=preset.id,
+                )
+            )
             continue
         seen.add(preset.id)
         if preset.id in target and origin != "built-in":
-            errors.append(f"{where} ({preset.id}): id: replaces the built-in preset of that id")
+            errors.append(
+                Message(
+                    "{where} ({id}): id: replaces the built-in preset of that id",
+                    where=where,
+                    id=preset.id,
+                )
+            )
         target[preset.id] = preset
 
 
 def _read_file(path: Path, label: str) -> bytes:
     if path.is_symlink() or not path.is_file():
-        raise PresetError(f"{label}: not a regular file")
+        raise PresetError(Message("{label}: not a regular file", label=label))
     size = path.stat().st_size
     if size > MAX_PRESET_FILE_BYTES:
         raise PresetError(
-            f"{label}: {size:,} bytes is over the {MAX_PRESET_FILE_BYTES:,}-byte limit"
+            Message(
+                "{label}: {size:,} bytes is over the {MAX_PRESET_FILE_BYTES:,}-byte limit",
+                label=label,
+                size=size,
+                MAX_PRESET_FILE_BYTES=MAX_PRESET_FILE_BYTES,
+            )
         )
     return path.read_bytes()
 
@@ -557,9 +679,16 @@ def user_preset_files(directory: str | os.PathLike[str]) -> tuple[list[Path], li
     if not d.is_dir():
         return [], [f"{directory}: preset directory does not exist or is not a directory"]
     files = sorted(p for p in d.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
-    errors = []
+    errors: list[str] = []
     if len(files) > MAX_USER_FILES:
-        errors.append(f"{directory}: {len(files)} files; only the first {MAX_USER_FILES} are read")
+        errors.append(
+            Message(
+                "{directory}: {n} files; only the first {limit} are read",
+                directory=directory,
+                n=len(files),
+                limit=MAX_USER_FILES,
+            )
+        )
         files = files[:MAX_USER_FILES]
     return files, errors
 
@@ -574,7 +703,7 @@ def load_catalog(user_dirs: Iterable[str | os.PathLike[str]] = ()) -> PresetCata
         try:
             load_text(_read_file(path, name), name, "built-in", models, gpus, errors)
         except (OSError, PresetError) as e:
-            errors.append(f"{name}: {e}")
+            errors.append(Message("{name}: {problem}", name=name, problem=message_of(e)))
     for d in user_dirs:
         files, errs = user_preset_files(d)
         errors.extend(errs)
@@ -583,9 +712,11 @@ def load_catalog(user_dirs: Iterable[str | os.PathLike[str]] = ()) -> PresetCata
             try:
                 load_text(_read_file(path, label), label, "user", models, gpus, errors)
             except PresetError as e:
-                errors.append(str(e))
+                errors.append(message_of(e))
             except OSError as e:
-                errors.append(f"{label}: cannot read ({e.strerror})")
+                errors.append(
+                    Message("{label}: cannot read ({reason})", label=label, reason=e.strerror)
+                )
     return PresetCatalog(models=models, gpus=gpus, errors=tuple(errors))
 
 

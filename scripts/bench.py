@@ -59,6 +59,29 @@ def bench_rerun(repeat: int = 40) -> tuple[float, float]:
     return statistics.median(times[0]), statistics.median(times[1])
 
 
+def bench_language_switch(repeat: int = 20) -> tuple[float, float]:
+    """Median rerun time after switching 中文 <-> English (every text re-translated, the catalog
+    already loaded), against the floor app's rerun after a slider move, interleaved."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    floor = AppTest.from_file(str(ROOT / "scripts" / "floor_app.py"), default_timeout=120).run()
+    for lang in ("zh", "en", "zh", "en"):  # warm caches and both catalogs
+        app.sidebar.radio(key="w_lang").set_value(lang).run()
+    for v in (17, 18):
+        floor.sidebar.slider(key="conc").set_value(v).run()
+    times: list[list[float]] = [[], []]
+    for i in range(repeat):
+        t = time.perf_counter()
+        app.sidebar.radio(key="w_lang").set_value("zh" if i % 2 == 0 else "en").run()
+        times[0].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        floor.sidebar.slider(key="conc").set_value(20 + i).run()
+        times[1].append(time.perf_counter() - t)
+    assert not app.exception, app.exception
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def bench_calculator() -> dict[str, float]:
     cat = load_catalog()
     spec = cat.models["meta-llama/Llama-3.1-8B-Instruct"].spec
@@ -181,6 +204,15 @@ def main() -> int:
             f"{app * 1000:.1f} ms",
             f"{floor * 1000:.1f} ms",
             f"{app / floor:.2f}",
+        )
+    )
+    lang, floor_l = bench_language_switch()
+    rows.append(
+        (
+            "Rerun after switching 中文 / English (AppTest, median of 20, interleaved)",
+            f"{lang * 1000:.1f} ms",
+            f"{floor_l * 1000:.1f} ms",
+            f"{lang / floor_l:.2f}",
         )
     )
     c = bench_calculator()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calculators.messages import Message
 from calculators.methods.article import ArticleMethod
 from calculators.methods.base import EngineSettings, Method
 from calculators.methods.llamacpp import LlamaCppMethod
@@ -18,7 +19,11 @@ def get_method(method_id: str) -> Method:
         return METHODS[method_id]
     except KeyError:
         raise ValueError(
-            f"unknown method {method_id!r}; choose one of {', '.join(METHODS)}"
+            Message(
+                "unknown method {method_id!r}; choose one of {v1}",
+                method_id=method_id,
+                v1=", ".join(METHODS),
+            )
         ) from None
 
 

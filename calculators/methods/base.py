@@ -9,6 +9,7 @@ from typing import Protocol
 from calculators.checkpoint import CheckpointWeights
 from calculators.estimate import Estimate
 from calculators.formats import WeightFormat
+from calculators.messages import Message
 from calculators.spec import Deployment, ModelSpec, SpecError, Workload
 
 
@@ -32,9 +33,13 @@ class EngineSettings:
             if v is None:
                 return
             if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise SpecError(f"{name}: must be a finite number, got {v!r}")
+                raise SpecError(
+                    Message("{name}: must be a finite number, got {v!r}", name=name, v=v)
+                )
             if not lo <= v <= hi:
-                raise SpecError(f"{name}: {v} is outside {lo}..{hi}")
+                raise SpecError(
+                    Message("{name}: {v} is outside {lo}..{hi}", name=name, v=v, lo=lo, hi=hi)
+                )
 
         _frac("overhead_fraction", self.overhead_fraction, 0.0, 1.0)
         _frac("gpu_memory_utilization", self.gpu_memory_utilization, 0.01, 1.0)
@@ -44,11 +49,19 @@ class EngineSettings:
             if v is not None and (
                 isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= 10**8
             ):
-                raise SpecError(f"{name}: must be a whole number from 1 to 10^8, got {v!r}")
+                raise SpecError(
+                    Message(
+                        "{name}: must be a whole number from 1 to 10^8, got {v!r}", name=name, v=v
+                    )
+                )
         for name in ("block_size", "n_ubatch"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= 1_000_000:
-                raise SpecError(f"{name}: must be a whole number from 1 to 10^6, got {v!r}")
+                raise SpecError(
+                    Message(
+                        "{name}: must be a whole number from 1 to 10^6, got {v!r}", name=name, v=v
+                    )
+                )
 
 
 class Method(Protocol):
@@ -74,24 +87,40 @@ def check_parallelism(model: ModelSpec, deployment: Deployment) -> None:
     attention heads, KV heads neither split evenly nor replicated evenly."""
     pp, tp = deployment.pipeline_parallel_size, deployment.tensor_parallel_size
     if pp > model.num_hidden_layers:
-        raise SpecError(f"pipeline_parallel_size: {pp} stages for {model.num_hidden_layers} layers")
+        raise SpecError(
+            Message(
+                "pipeline_parallel_size: {pp} stages for {num_hidden_layers} layers",
+                pp=pp,
+                num_hidden_layers=model.num_hidden_layers,
+            )
+        )
     if not model.attention_layer_indices and model.state is not None:
         # A pure state-space model: TP splits the Mamba heads / inner channels instead.
         split = model.state.num_heads or model.state.intermediate_size
         if split % tp:
             raise SpecError(
-                f"tensor_parallel_size: {tp} does not divide the {split} state heads/channels"
+                Message(
+                    "tensor_parallel_size: {tp} does not divide the {split} state heads/channels",
+                    tp=tp,
+                    split=split,
+                )
             )
         return
     if model.num_attention_heads % tp:
         raise SpecError(
-            f"tensor_parallel_size: {tp} does not divide num_attention_heads "
-            f"{model.num_attention_heads}"
+            Message(
+                "tensor_parallel_size: {tp} does not divide num_attention_heads {num_attention_heads}",
+                tp=tp,
+                num_attention_heads=model.num_attention_heads,
+            )
         )
     kv = model.num_key_value_heads
     if not model.is_mla and (kv % tp if tp < kv else tp % kv):
         # vLLM QKVParallelLinear: KV heads split evenly over TP, or each replicated TP / kv times.
         raise SpecError(
-            f"tensor_parallel_size: {tp} neither divides num_key_value_heads {kv} nor is a "
-            f"multiple of it"
+            Message(
+                "tensor_parallel_size: {tp} neither divides num_key_value_heads {kv} nor is a multiple of it",
+                tp=tp,
+                kv=kv,
+            )
         )

@@ -9,6 +9,7 @@ from typing import Final
 
 from calculators.checkpoint import CheckpointWeights, WeightsOrigin, stage_weights
 from calculators.formats import WeightFormat, dtype_bytes
+from calculators.messages import Message
 from calculators.spec import ModelSpec
 
 # vLLM's VocabParallelEmbedding pads the vocabulary to a multiple of 64 rows (DEFAULT_VOCAB_PADDING_SIZE,
@@ -22,7 +23,7 @@ def parse_version(text: str | None, default: tuple[int, int]) -> tuple[int, int]
         return default
     m = re.match(r"^\s*v?(\d{1,3})\.(\d{1,4})", text)
     if not m:
-        raise ValueError(f"engine version {text[:40]!r} is not like 0.19 or 0.21.1")
+        raise ValueError(Message("engine version {v1!r} is not like 0.19 or 0.21.1", v1=text[:40]))
     return int(m.group(1)), int(m.group(2))
 
 

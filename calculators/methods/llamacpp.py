@@ -60,7 +60,13 @@ class LlamaCppMethod:
     ) -> Estimate:
         n_gpu = deployment.gpus_per_replica  # llama.cpp splits layers over all its GPUs
         if n_gpu > model.num_hidden_layers:
-            raise SpecError(f"GPU count: {n_gpu} GPUs for {model.num_hidden_layers} layers")
+            raise SpecError(
+                Message(
+                    "GPU count: {n_gpu} GPUs for {num_hidden_layers} layers",
+                    n_gpu=n_gpu,
+                    num_hidden_layers=model.num_hidden_layers,
+                )
+            )
         kv = kv_dtype(workload.kv_cache_dtype if workload.kv_cache_dtype != "auto" else "fp16")
         stage_bytes, origin = stage_weights(model, fmt, 1, n_gpu, checkpoint)
         weights = list(stage_bytes)
