@@ -17,6 +17,8 @@ from dashboard.figures import breakdown_figure, concurrency_figure, plotly_confi
 from dashboard.formulas import formulas_markdown
 from dashboard.i18n import _, set_language, tr
 from dashboard.pins import pin_controls, scenarios
+from dashboard.plan_section import plan_section
+from dashboard.plan_view import context_text, longest_contexts
 from dashboard.session import (
     KEY_NOTICES,
     WIDGET_KEYS,
@@ -77,7 +79,8 @@ def main() -> None:
     m4.metric(_("KV per token (all layers)"), f"{est.kv_bytes_per_token / 1024:,.1f} KiB")
 
     if view.fits:
-        st.dataframe(fit_table(view), hide_index=True, width="stretch")
+        longest = [context_text(c) for c in longest_contexts(view)]
+        st.dataframe(fit_table(view, longest), hide_index=True, width="stretch")
     else:
         st.info(_("Pick one or more GPUs in the sidebar to see fit, headroom and capacity."))
 
@@ -121,5 +124,7 @@ def main() -> None:
         file_name=plotly_config(view, "breakdown")["toImageButtonOptions"]["filename"] + ".csv",  # type: ignore[index]
         mime="text/csv",
     )
+    plan_section(view, cat)
+
     with st.expander(_("Formulas with the current values")):
         st.markdown(formulas_markdown(view))

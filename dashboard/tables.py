@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -11,12 +12,14 @@ from dashboard.i18n import _, tr
 from dashboard.view import View
 
 
-def fit_table(view: View) -> pd.DataFrame:
+def fit_table(view: View, longest: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per selected GPU setup; ``longest``: the longest context at the chosen
+    concurrency on each (dashboard.plan_view.longest_contexts, as text)."""
     u = view.state.unit
     n = view.gpus_per_replica
     range_col = _("Range low–high")
     rows = []
-    for f in view.fits:
+    for i, f in enumerate(view.fits):
         rows.append(
             {
                 _("GPU setup"): setup_label(f.gpu.name, n, view.state.dp),
@@ -32,6 +35,8 @@ def fit_table(view: View) -> pd.DataFrame:
                 range_col: _range_text(f.estimate.max_concurrency_range()),
             }
         )
+        if longest is not None:
+            rows[-1][f"Longest context @ {view.state.conc} requests (tokens)"] = longest[i]
     table = pd.DataFrame(rows)
     if range_col in table and (table[range_col] == "—").all():
         table = table.drop(columns=[range_col])  # the article's method has no ranges

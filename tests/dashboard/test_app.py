@@ -43,7 +43,7 @@ def decode(arr: object) -> np.ndarray:
 
 def test_loads_without_exception_and_shows_everything() -> None:
     at = run_app()
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3  # concurrency, breakdown, plan
     m = metrics(at)
     assert m["Total per GPU"].endswith("GiB") and m["Weights per GPU"] == "14.96 GiB"
     assert len(at.dataframe) >= 3
@@ -154,7 +154,7 @@ def test_url_round_trip_restores_the_view() -> None:
 def test_bad_url_values_fall_back_with_a_notice(query) -> None:
     at = run_app(**query)
     assert at.warning, "a visible notice is expected"
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3  # concurrency, breakdown, plan
     text = " ".join(w.value for w in at.warning)
     assert "<script>" not in text  # user text is escaped, never rendered as markup
 
@@ -191,7 +191,7 @@ def test_pinning_adds_a_bar_per_scenario() -> None:
 @pytest.mark.parametrize("method", ["vllm", "sglang", "llamacpp"])
 def test_engine_methods_render(method: str) -> None:
     at = run_app(method=method)
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3  # concurrency, breakdown, plan
     sub = figure(at, 0)["layout"]["title"]["subtitle"]["text"]
     assert {"vllm": "vLLM", "sglang": "SGLang", "llamacpp": "llama.cpp"}[method] in sub
 

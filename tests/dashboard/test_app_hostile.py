@@ -40,7 +40,7 @@ def warnings(at: AppTest) -> str:
 
 def assert_page_is_whole(at: AppTest) -> None:
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3  # concurrency, breakdown, plan
     assert not total_metric(at).startswith("-")
 
 
@@ -105,7 +105,8 @@ def test_huge_kv_by_hand_shows_a_positive_total_and_a_table() -> None:
     total = view.fits[0].estimate.per_gpu.total_bytes
     assert total > 2**55  # tens of PiB: past where the old int64 sweep wrapped at 4,096 requests
     assert total_metric(at) == format_bytes(total, "GiB")
-    assert at.dataframe[-1].value["Bytes"].iloc[-1] == total
+    breakdown = next(d.value for d in at.dataframe if "Bytes" in d.value.columns)
+    assert breakdown["Bytes"].iloc[-1] == total
 
 
 def test_typing_parallelism_beyond_the_gpu_limit_gives_a_notice() -> None:

@@ -1,0 +1,109 @@
+"""The Plan section's chart: GPUs needed vs target concurrency, one line per GPU type.
+
+Built as one plain Plotly spec (as :mod:`dashboard.figures` does), styled the same way, and made to
+survive a slide: a title naming the model, a subtitle with the whole configuration and the memory
+model, axis titles with units, a legend below the plot (no text inside it that could overlap),
+and the page's target marked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from dashboard.plan_view import PlanView
+
+# The page's chart style (dashboard.figures): Okabe-Ito colours for the GPU lines.
+LINE_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#000000")
+FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 15, "color": "#111827"}
+GRID = "#e5e7eb"
+
+
+def _escape(text: str) -> str:
+    """Plotly renders a subset of HTML in titles: keep user text as text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plan_figure(pv: PlanView, model_label: str, validate: bool = True) -> go.Figure:
+    """Step lines of the total GPUs the smallest setup needs at each target concurrency."""
+    p = pv.plan
+    t = p.target
+    data: list[dict[str, Any]] = []
+    for i, (name, need) in enumerate(pv.lines):
+        ok = need > 0
+        data.append(
+            {
+                "type": "scatter",
+                "x": pv.targets[ok],
+                "y": need[ok],
+                "mode": "lines",
+                "line": {"shape": "hv", "width": 3, "color": LINE_COLORS[i % len(LINE_COLORS)]},
+                "name": _escape(name),
+                "hovertemplate": "%{y} GPUs for %{x} requests<extra>" + _escape(name) + "</extra>",
+            }
+        )
+    title = f"GPUs needed vs target concurrency — {_escape(model_label.split(' (')[0])}"
+    layout: dict[str, Any] = {
+        "font": FONT,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "title": {
+            "text": f"<b>{title}</b>",
+            "subtitle": {"text": _escape(pv.subtitle), "font": {"size": 13, "color": "#374151"}},
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.97,
+        },
+        "margin": {"l": 70, "r": 30, "t": 95, "b": 60},
+        "height": 520,
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0, "font": {"size": 13}},
+        "yaxis": {
+            "title": {"text": "GPUs needed (count, smallest setup)"},
+            "rangemode": "tozero",
+            "gridcolor": GRID,
+        },
+        "xaxis": {
+            "title": {"text": f"Target concurrent requests ({t.context_len:,} tokens each)"},
+            "gridcolor": GRID,
+            "rangemode": "tozero",
+        },
+        "hoverlabel": {"font": {"size": 13}},
+        "shapes": [
+            {
+                "type": "line",
+                "x0": t.concurrency,
+                "x1": t.concurrency,
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": {"dash": "dot", "color": "#6b7280", "width": 2},
+            }
+        ],
+        "annotations": [
+            {  # top of the plot beside the marker: the lines are about half way up there
+                "x": t.concurrency,
+                "y": 1.0,
+                "yref": "paper",
+                "yanchor": "top",
+                "xanchor": "left",
+                "xshift": 4,
+                "bgcolor": "white",
+                "text": f"target {t.concurrency:,}",
+                "showarrow": False,
+                "font": {"size": 13, "color": "#374151"},
+            }
+        ],
+    }
+    if not data:
+        layout["annotations"].append(
+            {
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "text": "No GPU type holds one request of this length",
+                "showarrow": False,
+            }
+        )
+    return go.Figure({"data": data, "layout": layout}, _validate=validate)
