@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.i18n import _
 from dashboard.plan_view import PlanView
 
 # The page's chart style (dashboard.figures): Okabe-Ito colours for the GPU lines.
@@ -40,10 +41,15 @@ def plan_figure(pv: PlanView, model_label: str, validate: bool = True) -> go.Fig
                 "mode": "lines",
                 "line": {"shape": "hv", "width": 3, "color": LINE_COLORS[i % len(LINE_COLORS)]},
                 "name": _escape(name),
-                "hovertemplate": "%{y} GPUs for %{x} requests<extra>" + _escape(name) + "</extra>",
+                "hovertemplate": _("%{y} GPUs for %{x} requests")
+                + "<extra>"
+                + _escape(name)
+                + "</extra>",
             }
         )
-    title = f"GPUs needed vs target concurrency — {_escape(model_label.split(' (')[0])}"
+    title = _("GPUs needed vs target concurrency — {model}").format(
+        model=_escape(model_label.split(" (")[0])
+    )
     layout: dict[str, Any] = {
         "font": FONT,
         "paper_bgcolor": "white",
@@ -59,12 +65,16 @@ def plan_figure(pv: PlanView, model_label: str, validate: bool = True) -> go.Fig
         "height": 520,
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0, "font": {"size": 13}},
         "yaxis": {
-            "title": {"text": "GPUs needed (count, smallest setup)"},
+            "title": {"text": _("GPUs needed (count, smallest setup)")},
             "rangemode": "tozero",
             "gridcolor": GRID,
         },
         "xaxis": {
-            "title": {"text": f"Target concurrent requests ({t.context_len:,} tokens each)"},
+            "title": {
+                "text": _("Target concurrent requests ({ctx:,} tokens each)").format(
+                    ctx=t.context_len
+                )
+            },
             "gridcolor": GRID,
             "rangemode": "tozero",
         },
@@ -89,7 +99,7 @@ def plan_figure(pv: PlanView, model_label: str, validate: bool = True) -> go.Fig
                 "xanchor": "left",
                 "xshift": 4,
                 "bgcolor": "white",
-                "text": f"target {t.concurrency:,}",
+                "text": _("target {n:,}").format(n=t.concurrency),
                 "showarrow": False,
                 "font": {"size": 13, "color": "#374151"},
             }
@@ -102,7 +112,7 @@ def plan_figure(pv: PlanView, model_label: str, validate: bool = True) -> go.Fig
                 "y": 0.5,
                 "xref": "paper",
                 "yref": "paper",
-                "text": "No GPU type holds one request of this length",
+                "text": _("No GPU type holds one request of this length"),
                 "showarrow": False,
             }
         )

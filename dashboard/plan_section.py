@@ -11,6 +11,7 @@ from typing import Final
 
 import streamlit as st
 
+from dashboard.i18n import _, tr
 from dashboard.plan_figures import plan_figure
 from dashboard.plan_view import SCOPES, build_plan_view, ladder_table, parse_prices, plan_table
 from dashboard.session import md_escape
@@ -28,31 +29,36 @@ def plan_section(view: View, cat: PresetCatalog) -> None:
     st.markdown(f"#### Plan: what it takes to serve {s.conc:,} requests of {s.ctx:,} tokens")
     c1, c2 = st.columns([1, 2])
     scope = c1.radio(
-        "Plan over",
+        _("Plan over"),
         list(SCOPES),
-        format_func=SCOPES.__getitem__,
+        # translated now: Streamlit calls the format function later from another thread
+        format_func={k: _(v) for k, v in SCOPES.items()}.__getitem__,
         key=KEY_SCOPE,
         horizontal=True,
     )
     text = c2.text_input(
-        "Price per GPU-hour (optional, yours)",
+        _("Price per GPU-hour (optional, yours)"),
         key=KEY_PRICES,
         placeholder="h100-sxm-80gb=2.50, a100-80gb=1.60",
-        help="GPU preset id = price, comma separated, in your currency. The built-in presets "
-        "carry no prices (a preset may set price_per_gpu_hour with its source).",
+        help=_(
+            "GPU preset id = price, comma separated, in your currency. The built-in presets "
+            "carry no prices (a preset may set price_per_gpu_hour with its source)."
+        ),
         max_chars=2000,
     )
     prices, problems = parse_prices(text or "", cat)
     with_ladder = st.toggle(
-        "Best weight format and KV dtype on the first selected setup", key=KEY_LADDER
+        _("Best weight format and KV dtype on the first selected setup"), key=KEY_LADDER
     )
     pv = build_plan_view(view, cat, str(scope), prices, with_ladder)
     for p in [*problems, *pv.notices]:
         st.warning(md_escape(p))
     st.caption(
         md_escape(
-            f"Memory model: {pv.plan.method_label} — {pv.plan.memory_model} Smallest setup: "
-            "fewest GPUs, then fewest pipeline stages; TP only where the heads allow it."
+            _(
+                "Memory model: {method} — {model} Smallest setup: fewest GPUs, then fewest "
+                "pipeline stages; TP only where the heads allow it."
+            ).format(method=tr(pv.plan.method_label), model=tr(pv.plan.memory_model))
         )
     )
     st.dataframe(plan_table(pv, s.unit), hide_index=True, width="stretch")
@@ -66,15 +72,14 @@ def plan_section(view: View, cat: PresetCatalog) -> None:
     )
     if pv.ladder is not None:
         best = pv.ladder.best
-        st.markdown(
-            md_escape(
-                f"On {pv.ladder_setup}: "
-                + (
-                    "no format holds the target."
-                    if best is None
-                    else f"best format {best.weight_label} with {best.kv_cache_dtype} KV "
-                    f"({best.concurrency_reached:,} requests)."
-                )
+        verdict = (
+            _("no format holds the target.")
+            if best is None
+            else _("best format {weights} with {kv} KV ({n:,} requests).").format(
+                weights=tr(best.weight_label), kv=best.kv_cache_dtype, n=best.concurrency_reached
             )
+        )
+        st.markdown(
+            md_escape(_("On {setup}: {verdict}").format(setup=pv.ladder_setup, verdict=verdict))
         )
         st.dataframe(ladder_table(pv.ladder, s.unit), hide_index=True, width="stretch")

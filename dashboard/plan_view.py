@@ -31,19 +31,31 @@ from calculators import (
     plan,
     to_unit,
 )
+from calculators.messages import N_
+from dashboard.i18n import _, tr
 from dashboard.view import View, settings_for
 from presets import PresetCatalog
 
 IntArray = npt.NDArray[np.int64]
 
-SCOPES: Final[dict[str, str]] = {
-    "selected": "The selected GPUs",
-    "all": "Every GPU preset",
+SCOPES: Final[dict[str, str]] = {  # labels translated where shown
+    "selected": N_("The selected GPUs"),
+    "all": N_("Every GPU preset"),
 }
 MAX_CHART_LINES: Final[int] = 6  # lines a slide can tell apart (the colour palette's length)
 CHART_POINTS: Final[int] = 160  # targets on the chart's x axis
 MAX_PRICE_TEXT: Final[int] = 2000
 MAX_PRICE: Final[float] = 1_000_000.0
+
+
+def setup_column() -> str:
+    """The plan table's setup column, in the current language."""
+    return _("Setup (TP × PP × replicas)")
+
+
+def holds_column() -> str:
+    """The ladder table's verdict column, in the current language."""
+    return _("Holds the target?")
 
 
 @dataclass(frozen=True)
@@ -60,11 +72,18 @@ class PlanView:
     def subtitle(self) -> str:
         p = self.plan
         t = p.target
-        avg = f", {t.avg_tokens:,} on average" if t.avg_tokens else ""
-        return (
-            f"{p.weight_format} weights · KV {p.kv_cache_dtype} · {t.context_len:,} tokens per "
-            f"request{avg} · {p.method_label} · TP ≤ {p.max_tp}, replicas of ≤ "
-            f"{p.max_gpus_per_replica} GPUs unless the model needs more stages"
+        avg = _(", {avg:,} on average").format(avg=t.avg_tokens) if t.avg_tokens else ""
+        return _(
+            "{weights} weights · KV {kv} · {ctx:,} tokens per request{avg} · {method} · "
+            "TP ≤ {tp}, replicas of ≤ {n} GPUs unless the model needs more stages"
+        ).format(
+            weights=p.weight_format,
+            kv=p.kv_cache_dtype,
+            ctx=t.context_len,
+            avg=avg,
+            method=tr(p.method_label),
+            tp=p.max_tp,
+            n=p.max_gpus_per_replica,
         )
 
 
@@ -80,22 +99,34 @@ def parse_prices(text: str, catalog: PresetCatalog) -> tuple[dict[str, float], l
     }
     notices: list[str] = []
     if len(text) > MAX_PRICE_TEXT:
-        return prices, [f"Prices: longer than {MAX_PRICE_TEXT} characters; ignored."]
+        return prices, [_("Prices: longer than {n} characters; ignored.").format(n=MAX_PRICE_TEXT)]
     for item in (p.strip() for p in text.replace(";", ",").split(",")):
         if not item:
             continue
         gpu, sep, value = item.partition("=")
         gpu = gpu.strip()
         if not sep or gpu not in catalog.gpus:
-            notices.append(f"Price {item[:40]!r}: expected GPU-ID=PRICE with a GPU preset id.")
+            notices.append(
+                _("Price {item}: expected GPU-ID=PRICE with a GPU preset id.").format(
+                    item=repr(item[:40])
+                )
+            )
             continue
         try:
             price = float(value)
         except ValueError:
-            notices.append(f"Price for {gpu}: {value.strip()[:20]!r} is not a number.")
+            notices.append(
+                _("Price for {gpu}: {value} is not a number.").format(
+                    gpu=gpu, value=repr(value.strip()[:20])
+                )
+            )
             continue
         if not 0 <= price <= MAX_PRICE or price != price:
-            notices.append(f"Price for {gpu}: {value.strip()[:20]} is outside 0..{MAX_PRICE:g}.")
+            notices.append(
+                _("Price for {gpu}: {value} is outside 0..{top}.").format(
+                    gpu=gpu, value=value.strip()[:20], top=f"{MAX_PRICE:g}"
+                )
+            )
             continue
         prices[gpu] = price
     return prices, notices
@@ -119,7 +150,7 @@ def build_plan_view(
     notices: list[str] = []
     ids = list(s.gpus) if scope == "selected" else list(catalog.gpus)
     if scope == "selected" and not ids:
-        notices.append("No GPU selected: planning over every GPU preset.")
+        notices.append(_("No GPU selected: planning over every GPU preset."))
         ids = list(catalog.gpus)
     target = Target(
         concurrency=s.conc,
@@ -147,8 +178,10 @@ def build_plan_view(
         try:
             ladder = format_ladder(view.model, target, dep, settings_for(s), s.method)
         except (SpecError, ValueError) as e:
-            notices.append(f"Best format: {e}")
-        ladder_setup = f"{f.gpu.name}, TP {s.tp} × PP {s.pp} × {s.dp} replica(s)"
+            notices.append(_("Best format: {problem}").format(problem=tr(str(e))))
+        ladder_setup = _("{gpu}, TP {tp} × PP {pp} × {dp} replica(s)").format(
+            gpu=f.gpu.name, tp=s.tp, pp=s.pp, dp=s.dp
+        )
     return PlanView(
         plan=result,
         scope=scope,
@@ -187,10 +220,10 @@ def context_text(fit: ContextFit | None) -> str:
     if fit is None:
         return "—"
     if fit.context_len == 0:
-        return "none fits"
+        return _("none fits")
     text = f"{fit.context_len:,}"
     if fit.limited_by == "model":
-        text += " (model max)"
+        text += _(" (model max)")
     if fit.n_ctx is not None:
         text += f" (-c {fit.n_ctx:,})"
     return text
@@ -204,22 +237,24 @@ def plan_table(pv: PlanView, unit: str) -> pd.DataFrame:
     for g in pv.plan.gpus:
         st = g.setup
         if st is None:
-            rows.append({"GPU": g.gpu.name, "Setup (TP × PP × replicas)": "does not fit"})
+            rows.append({_("GPU type"): g.gpu.name, setup_column(): _("does not fit")})
             continue
         row: dict[str, object] = {
-            "GPU": g.gpu.name,
-            "Setup (TP × PP × replicas)": (
+            _("GPU type"): g.gpu.name,
+            setup_column(): (
                 f"{st.tensor_parallel_size} × {st.pipeline_parallel_size} × {st.replicas}"
             ),
-            "GPUs": st.total_gpus,
-            "Requests reached": st.concurrency_reached,
-            f"Used per GPU ({unit})": round(to_unit(st.used_bytes, unit), 2),
-            f"Headroom per GPU ({unit})": round(to_unit(st.headroom_bytes, unit), 2),
+            _("GPUs in all"): st.total_gpus,
+            _("Requests reached"): st.concurrency_reached,
+            _("Used per GPU ({unit})").format(unit=unit): round(to_unit(st.used_bytes, unit), 2),
+            _("Headroom per GPU ({unit})").format(unit=unit): round(
+                to_unit(st.headroom_bytes, unit), 2
+            ),
         }
         if priced:
             cost, per_k = st.cost_per_hour, st.cost_per_1000_requests_hour
-            row["Cost per hour"] = None if cost is None else round(cost, 2)
-            row["Cost per hour per 1,000 requests"] = None if per_k is None else round(per_k, 2)
+            row[_("Cost per hour")] = None if cost is None else round(cost, 2)
+            row[_("Cost per hour per 1,000 requests")] = None if per_k is None else round(per_k, 2)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -231,17 +266,19 @@ def ladder_table(ladder: FormatLadder, unit: str) -> pd.DataFrame:
     for s in ladder.steps:
         rows.append(
             {
-                "Weights": s.weight_label,
-                "KV cache": s.kv_cache_dtype,
-                f"Weights per GPU ({unit})": round(to_unit(s.weights_bytes_per_gpu, unit), 2),
-                "Requests reached": s.concurrency_reached,
-                "Step buys (requests)": (
+                _("Weights"): tr(s.weight_label),
+                _("KV cache"): s.kv_cache_dtype,
+                _("Weights per GPU ({unit})").format(unit=unit): round(
+                    to_unit(s.weights_bytes_per_gpu, unit), 2
+                ),
+                _("Requests reached"): s.concurrency_reached,
+                _("Step buys (requests)"): (
                     "" if prev is None else f"{s.concurrency_reached - prev.concurrency_reached:+,}"
                 ),
-                f"Longest context @ {ladder.target.concurrency:,} requests": (
-                    f"{s.longest_context:,}" if s.longest_context else "none fits"
+                _("Longest context @ {n:,} requests").format(n=ladder.target.concurrency): (
+                    f"{s.longest_context:,}" if s.longest_context else _("none fits")
                 ),
-                "Holds the target?": "yes" if s.holds else "no",
+                holds_column(): _("yes") if s.holds else _("no"),
             }
         )
         prev = s

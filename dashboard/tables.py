@@ -36,7 +36,9 @@ def fit_table(view: View, longest: Sequence[str] | None = None) -> pd.DataFrame:
             }
         )
         if longest is not None:
-            rows[-1][f"Longest context @ {view.state.conc} requests (tokens)"] = longest[i]
+            rows[-1][_("Longest context @ {n} requests (tokens)").format(n=view.state.conc)] = (
+                longest[i]
+            )
     table = pd.DataFrame(rows)
     if range_col in table and (table[range_col] == "—").all():
         table = table.drop(columns=[range_col])  # the article's method has no ranges

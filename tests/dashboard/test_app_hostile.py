@@ -115,7 +115,7 @@ def test_typing_parallelism_beyond_the_gpu_limit_gives_a_notice() -> None:
     at.sidebar.number_input(key="w_pp").set_value(32)
     at.sidebar.number_input(key="w_dp").set_value(1024).run()
     assert_page_is_whole(at)
-    assert "over 100,000" in warnings(at) or "does not divide" in warnings(at)
+    assert "over 100,000" in warnings(at) or "does not split" in warnings(at)
 
 
 def test_methods_table_honours_replicas() -> None:
@@ -149,7 +149,7 @@ def test_a_pin_naming_an_unknown_model_gpu_or_tp_is_reported() -> None:
     text = warnings(at)
     assert "Pinned scenario 1: cannot be shown: model preset 'acme/nope' is not known" in text
     assert "Pinned scenario 2: GPU no-such-gpu is not known" in text
-    assert "Pinned scenario 3: Tensor parallel 5 does not divide" in text
+    assert "Pinned scenario 3: Tensor parallel 5 does not split" in text
 
 
 def test_two_sessions_interleaved_keep_their_own_settings() -> None:

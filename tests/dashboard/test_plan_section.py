@@ -65,11 +65,11 @@ def test_plan_table_and_chart_are_the_calculators_answer() -> None:
         spec, "bf16", Target(200, 8192, avg_tokens=state.avg),
         [CAT.gpus[g].spec for g in state.gpus], settings_for(state, "vllm"), "vllm",
     )  # fmt: skip
-    assert list(frame["GPU"]) == [g.gpu.name for g in want.gpus]
+    assert list(frame["GPU type"]) == [g.gpu.name for g in want.gpus]
     for row, g in zip(frame.to_dict("records"), want.gpus, strict=True):
         s = g.setup
         assert s is not None
-        assert row["GPUs"] == s.total_gpus
+        assert row["GPUs in all"] == s.total_gpus
         assert row["Requests reached"] == s.concurrency_reached >= 200
         assert row["Setup (TP × PP × replicas)"] == (
             f"{s.tensor_parallel_size} × {s.pipeline_parallel_size} × {s.replicas}"
@@ -96,8 +96,8 @@ def test_every_preset_scope_and_prices() -> None:
     assert not at.exception
     frame = plan_frame(at)
     assert len(frame) == len(CAT.gpus)
-    h100 = frame[frame["GPU"] == CAT.gpus["h100-sxm-80gb"].name].iloc[0]
-    assert h100["Cost per hour"] == 2.5 * h100["GPUs"]
+    h100 = frame[frame["GPU type"] == CAT.gpus["h100-sxm-80gb"].name].iloc[0]
+    assert h100["Cost per hour"] == 2.5 * h100["GPUs in all"]
     assert any("nope=1" in w.value for w in at.warning)
     assert len(plan_chart(at)["data"]) <= 6  # a slide can tell six lines apart
 
