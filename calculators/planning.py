@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final, Literal
 
@@ -43,6 +43,8 @@ from calculators.estimate import Estimate
 from calculators.formats import KV_DTYPES, WEIGHT_FORMATS, KVDtype, WeightFormat, kv_dtype
 from calculators.kv_cache import kv_layout
 from calculators.methods import EngineSettings, get_method
+from calculators.methods.engine_common import parse_version
+from calculators.methods.vllm import DEFAULT_VERSION as VLLM_DEFAULT_VERSION
 from calculators.spec import Deployment, GPUSpec, ModelSpec, SpecError, Workload
 from calculators.weights import weight_groups, weights_bytes
 
@@ -194,7 +196,6 @@ class Setup:
     used_bytes: int  # per GPU on the fullest stage at the target load
     price_per_gpu_hour: float | None = None  # user-given, currency as given (e.g. USD)
     estimate: Estimate | None = field(default=None, compare=False, repr=False)  # one replica
-    notes: tuple[str, ...] = ()  # the method's notes for this setup (e.g. llama.cpp -c, --parallel)
 
     @property
     def gpus_per_replica(self) -> int:
@@ -246,7 +247,6 @@ class Setup:
             "price_per_gpu_hour": self.price_per_gpu_hour,
             "cost_per_hour": _round(self.cost_per_hour),
             "cost_per_1000_concurrent_requests_hour": _round(self.cost_per_1000_requests_hour),
-            "notes": list(self.notes),
         }
 
 
@@ -293,7 +293,34 @@ class Plan:
     gpus: tuple[GPUPlan, ...]
     max_tp: int
     max_gpus_per_replica: int
-    horizon: int  # gpus_needed is exact for targets up to this
+    model: ModelSpec = field(repr=False, compare=False)
+    settings: EngineSettings = field(repr=False, compare=False)
+
+    def setup_estimate(self, setup: Setup) -> Estimate:
+        """The forward estimate of ``setup`` at its real load (e.g. llama.cpp's -c and --parallel
+        in its notes): one call of the forward calculators, made only when asked."""
+        from calculators import estimate  # the public entry point (avoids an import cycle)
+
+        t = self.target
+        return estimate(
+            self.model,
+            self.weight_format,
+            Workload(  # the forward methods count the workload's concurrency per replica
+                context_len=t.context_len,
+                concurrency=setup.load_per_replica,
+                batch_size=t.batch_size,
+                kv_cache_dtype=t.kv_cache_dtype,
+                avg_tokens=t.avg_tokens,
+            ),
+            Deployment(
+                setup.tensor_parallel_size,
+                setup.pipeline_parallel_size,
+                setup.replicas,
+                setup.gpu,
+            ),
+            self.settings,
+            self.method,
+        )
 
     @property
     def setups(self) -> tuple[Setup, ...]:
@@ -304,12 +331,7 @@ class Plan:
         return tuple(g for g in self.gpus if g.setup is None)
 
     def gpus_needed(self, targets: IntArray) -> dict[str, IntArray]:
-        """GPU id -> total GPUs needed for each target concurrency (0: impossible).
-
-        Exact for targets up to :attr:`horizon` (the replica shapes were searched for it).
-        """
-        if np.any(np.asarray(targets) > self.horizon):
-            raise ValueError(f"targets above the plan's horizon of {self.horizon} requests")
+        """GPU id -> total GPUs needed for each target concurrency (0: impossible)."""
         return {g.gpu.id: g.gpus_needed(targets) for g in self.gpus}
 
     def as_dict(self) -> dict[str, object]:
@@ -335,7 +357,9 @@ class Plan:
                 "replicas": "ceil(target / requests per replica)",
                 "order": "fewest GPUs, then fewest stages, then most requests reached",
             },
-            "setups": [s.as_dict() for s in self.setups],
+            "setups": [
+                {**s.as_dict(), "notes": list(self.setup_estimate(s).notes)} for s in self.setups
+            ],
             "not_possible": [{"gpu": g.gpu.id, "reason": g.reason} for g in self.impossible],
         }
 
@@ -367,17 +391,15 @@ def replica_options(
     settings: EngineSettings,
     method: str,
     max_tp: int = GPUS_PER_NODE,
-    upto: int | None = None,
     max_gpus_per_replica: int = GPUS_PER_NODE,
 ) -> tuple[ReplicaOption, ...]:
-    """Every replica shape (TP, PP) that can be part of the smallest setup for any target up to
-    ``upto`` requests (default: the target's concurrency), with the requests each holds.
+    """Every replica shape (TP, PP) of the search space, with the requests each holds.
 
     For each allowed TP the fewest stages that hold one full-context request are found first;
-    more stages are then tried while a replica is no larger than the best whole setup found so
-    far (branch and bound: a replica larger than a complete setup cannot be part of a smaller
-    one). The smallest setup for any target ≤ ``upto`` is therefore among these options. A TP
-    that holds no request even at the largest replica is listed once with ``requests = 0``.
+    then every further stage count while the replica has at most ``max_gpus_per_replica`` GPUs.
+    The options do not depend on the target (only the replica count does), so one search serves
+    every target: :meth:`GPUPlan.gpus_needed` is exact at any concurrency. A TP that holds no
+    request even at the largest replica is listed once with ``requests = 0``.
     """
     return _replica_options(
         model,
@@ -390,7 +412,6 @@ def replica_options(
         settings,
         method,
         max_tp,
-        max(target.concurrency, upto or 0),
         max_gpus_per_replica,
     )
 
@@ -407,7 +428,6 @@ def _replica_options(
     settings: EngineSettings,
     method: str,
     max_tp: int,
-    upto: int,
     max_gpus_per_replica: int,
 ) -> tuple[ReplicaOption, ...]:
     tps = valid_tensor_parallel_sizes(model, max_tp) if _uses_tensor_parallel(method) else (1,)
@@ -422,8 +442,7 @@ def _replica_options(
         * batch_size
     )
     out: list[ReplicaOption] = []
-    best = math.inf  # total GPUs of the best setup for ``upto`` so far
-    for tp in sorted(tps, reverse=True):  # large TP first: a good bound early
+    for tp in tps:
         max_pp = min(model.num_hidden_layers, max(1, MAX_GPUS_PER_REPLICA // tp))
         # Fewer stages than this cannot hold it: some GPU would hold more than the device has.
         lo = max(1, min(max_pp, one // (tp * gpu.memory_bytes)))
@@ -445,24 +464,15 @@ def _replica_options(
             return (est, *requests_per_replica(est))
 
         first = _fewest_stages(tp, lo, max_pp, at, linear=method == "sglang")
+        out.append(first)
         if first.requests == 0:
-            out.append(first)
             continue
-        # More stages than needed only while the replica stays within ``max_gpus_per_replica``
-        # and is no larger than the best whole setup so far (it could not be part of a smaller).
-        pp, opt = first.pipeline_parallel_size, first
-        top = min(max_pp, max(pp, max_gpus_per_replica // tp))
-        while True:
-            if opt.requests > 0:
-                out.append(opt)
-                best = min(best, opt.gpus_per_replica * -(-upto // opt.requests))
-                if opt.requests >= upto:  # one replica holds it all: more stages only add GPUs
-                    break
-            pp += 1
-            if pp > top or tp * pp > best:
-                break
+        # More stages than needed while the replica stays within ``max_gpus_per_replica``.
+        for pp in range(
+            first.pipeline_parallel_size + 1, min(max_pp, max_gpus_per_replica // tp) + 1
+        ):
             est, requests, measure = at(pp)
-            opt = ReplicaOption(tp, pp, requests, measure, est)
+            out.append(ReplicaOption(tp, pp, requests, measure, est))
     return tuple(sorted(out, key=lambda o: (o.tensor_parallel_size, o.pipeline_parallel_size)))
 
 
@@ -523,10 +533,6 @@ def _setup_for(
     options: Sequence[ReplicaOption],
     target: Target,
     price: float | None,
-    model: ModelSpec,
-    fmt_id: str,
-    settings: EngineSettings,
-    method: str,
 ) -> Setup | None:
     usable = [o for o in options if o.requests > 0]
     if not usable:
@@ -548,18 +554,6 @@ def _setup_for(
     )
     est = best.estimate
     assert est.budget_bytes is not None
-    notes = est.notes
-    if method == "llamacpp":  # its start line names the slots: the load, not the 1 of the search
-        from calculators import estimate  # the public entry point (avoids an import cycle)
-
-        notes = estimate(
-            model,
-            fmt_id,
-            replace(est.workload, concurrency=load),
-            est.deployment,
-            settings,
-            method,
-        ).notes
     return Setup(
         gpu=gpu,
         tensor_parallel_size=best.tensor_parallel_size,
@@ -572,7 +566,6 @@ def _setup_for(
         used_bytes=_used_bytes(est, load, tokens),
         price_per_gpu_hour=price,
         estimate=est,
-        notes=notes,
     )
 
 
@@ -586,13 +579,11 @@ def plan(
     prices: Mapping[str, float] | None = None,
     max_tp: int = GPUS_PER_NODE,
     max_gpus_per_replica: int = GPUS_PER_NODE,
-    horizon: int | None = None,
 ) -> Plan:
     """The smallest TP × PP × replicas setup per GPU type that holds ``target``.
 
     Sorted by total GPUs (then cost per hour where prices are given, then GPU name). A GPU type
-    where no replica holds one full-context request is listed with a reason. ``horizon``: the
-    largest target :meth:`Plan.gpus_needed` will be asked about (the options then cover it).
+    where no replica holds one full-context request is listed with a reason.
     """
     settings = settings or EngineSettings()
     fmt = WEIGHT_FORMATS.get(fmt_id.lower())
@@ -605,9 +596,9 @@ def plan(
     entries = []
     for gpu in gpus:
         opts = replica_options(
-            model, fmt.id, target, gpu, settings, method, max_tp, horizon, max_gpus_per_replica
+            model, fmt.id, target, gpu, settings, method, max_tp, max_gpus_per_replica
         )
-        setup = _setup_for(gpu, opts, target, prices.get(gpu.id), model, fmt.id, settings, method)
+        setup = _setup_for(gpu, opts, target, prices.get(gpu.id))
         reason = ""
         if setup is None:
             reason = (
@@ -633,7 +624,8 @@ def plan(
         gpus=tuple(sorted(entries, key=order)),
         max_tp=max_tp,
         max_gpus_per_replica=max_gpus_per_replica,
-        horizon=max(target.concurrency, horizon or 0),
+        model=model,
+        settings=settings,
     )
 
 
@@ -674,6 +666,47 @@ def _holds_full(est: Estimate, per_replica: int) -> bool:
     return math.floor(cap.max_concurrency + _EPS) >= per_replica
 
 
+# Points per round of the vectorised search for the longest context: 2 rounds cover the 131,072
+# tokens of most models, 3 rounds 10^8 (one NumPy pass costs about the same for 64 or 512 points).
+_SEARCH_POINTS: Final[int] = 512
+
+
+def _largest_holding(est: Estimate, per_replica: int, hi: int) -> int:
+    """Largest context in 0..hi at which ``est``'s stage costs hold ``per_replica`` requests.
+
+    The closed form (:meth:`Estimate.max_concurrency_for_contexts`, monotone in the context)
+    evaluated on a grid of :data:`_SEARCH_POINTS` contexts per round, narrowing to the bracket.
+    """
+    lo = 0  # holds (0 tokens trivially)
+    top = hi + 1  # does not hold (beyond the limit)
+    while top - lo > 1:
+        grid = np.unique(np.linspace(lo, top, _SEARCH_POINTS + 2)[1:-1].astype(np.int64))
+        grid = grid[(grid > lo) & (grid < top)]
+        if grid.size == 0:
+            break
+        ok = np.floor(est.max_concurrency_for_contexts(grid) + _EPS) >= per_replica
+        held = grid[ok]
+        failed = grid[~ok]
+        if held.size:
+            lo = int(held.max())
+        if failed.size:
+            top = int(failed[failed > lo].min()) if np.any(failed > lo) else top
+    return lo
+
+
+def _closed_form_is_exact(est: Estimate, method: str, settings: EngineSettings) -> bool:
+    """True when no stage cost depends on the context, so the closed form is the forward answer.
+
+    Not so for vLLM's V0 engine (its profile run is max_model_len tokens long) and for vLLM's
+    sliding-window / chunked layers (a request reserves min(window + batched tokens, context)).
+    """
+    if method != "vllm":
+        return True
+    if parse_version(settings.engine_version, VLLM_DEFAULT_VERSION) < (0, 8):
+        return False
+    return all(g.window is None for s in est.stages for g in s.kv_layout.groups)
+
+
 def longest_context(
     model: ModelSpec,
     fmt_id: str,
@@ -690,11 +723,11 @@ def longest_context(
     Requests are spread over the replicas (``ceil(concurrency / replicas)`` each) and counted at
     the full context, as the engine must reserve it (vLLM ``max_model_len``; llama.cpp slots of
     ``n_ctx / parallel``). vLLM allocates whole blocks: the answer is a multiple of the block and
-    one more block does not fit. Solved in closed form on the replica's stage costs
-    (:meth:`Estimate.max_context_for_concurrency`), then checked with the forward estimate at the
-    answer and one step beyond; where the closed form does not hold (context-dependent terms such
-    as V0's profile length or sliding windows) a binary search over forward estimates decides.
-    ``limit`` defaults to the model's ``max_position_embeddings``.
+    one more block does not fit. Solved in closed form on the replica's stage costs, vectorised
+    (:func:`_largest_holding`); where a stage cost depends on the context (vLLM V0, vLLM's
+    sliding windows) the answer is checked with the forward estimate at it and one step beyond,
+    and a binary search over forward estimates decides when the check fails. ``limit`` defaults
+    to the model's ``max_position_embeddings``.
     """
     settings = settings or EngineSettings()
     gpu = deployment.gpu
@@ -726,19 +759,20 @@ def longest_context(
     def holds(tokens: int) -> bool:
         return tokens <= hi and _holds_full(est_at(tokens), per_replica)
 
-    guess = est_at(hi).max_context_for_concurrency(per_replica, hi)
-    guess = min(hi, guess // step * step) if step > 1 else guess
-    ok = guess == 0 or holds(guess)
-    nxt = guess + 1 if step == 1 else (guess // step + 1) * step
-    if not (ok and (guess >= hi or not holds(nxt))):
-        lo, top = 0, hi  # binary search over forward estimates: holds(lo) or lo == 0
-        while lo < top:
-            mid = (lo + top + 1) // 2
-            if holds(mid):
-                lo = mid
-            else:
-                top = mid - 1
-        guess = lo
+    top = est_at(hi)
+    guess = _largest_holding(top, per_replica, hi)
+    if not _closed_form_is_exact(top, method, settings):
+        ok = guess == 0 or holds(guess)
+        nxt = guess + 1 if step == 1 else (guess // step + 1) * step
+        if not (ok and (guess >= hi or not holds(nxt))):
+            lo, up = 0, hi  # binary search over forward estimates: holds(lo) or lo == 0
+            while lo < up:
+                mid = (lo + up + 1) // 2
+                if holds(mid):
+                    lo = mid
+                else:
+                    up = mid - 1
+            guess = lo
     n_ctx = per_replica * guess if method == "llamacpp" else None
     return ContextFit(
         method=method,

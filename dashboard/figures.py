@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,25 +84,43 @@ TITLE_CHARS = 80
 SUB_CHARS = 110
 
 
+def text_width(text: str) -> int:
+    """Width in Latin-character units: a CJK (wide or full-width) character counts as two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _split_words(text: str, width: int) -> list[str]:
+    """``text`` cut into pieces of at most ``width`` units: at spaces, and inside a run with no
+    space (Chinese text, a long id) at characters."""
+    pieces: list[str] = []
+    for word in text.split(" "):
+        while text_width(word) > width:
+            cut, used = 0, 0
+            while cut < len(word) and used + text_width(word[cut]) <= width:
+                used += text_width(word[cut])
+                cut += 1
+            pieces.append(word[:cut])
+            word = word[cut:]
+        pieces.append(word)
+    lines: list[str] = []
+    for w in pieces:
+        if lines and text_width(lines[-1]) + 1 + text_width(w) <= width:
+            lines[-1] = f"{lines[-1]} {w}" if lines[-1] else w
+        else:
+            lines.append(w)
+    return lines
+
+
 def wrap(parts: Sequence[str], width: int, sep: str = " · ") -> list[str]:
-    """Join ``parts`` with ``sep`` into lines of at most ``width`` characters (a part longer
-    than a line is cut at word boundaries)."""
+    """Join ``parts`` with ``sep`` into lines of at most ``width`` units (:func:`text_width`:
+    CJK characters count double); a part longer than a line is cut at spaces, or at characters
+    where it has none."""
     words: list[str] = []
     for p in parts:
-        if len(p) <= width:
-            words.append(p)
-            continue
-        line = ""
-        for w in p.split(" "):
-            if line and len(line) + 1 + len(w) > width:
-                words.append(line)
-                line = w
-            else:
-                line = f"{line} {w}" if line else w
-        words.append(line)
+        words.extend([p] if text_width(p) <= width else _split_words(p, width))
     lines: list[str] = []
     for w in words:
-        if lines and len(lines[-1]) + len(sep) + len(w) <= width:
+        if lines and text_width(lines[-1]) + text_width(sep) + text_width(w) <= width:
             lines[-1] = f"{lines[-1]}{sep}{w}"
         else:
             lines.append(w)
@@ -489,7 +508,7 @@ def compare_figure(scenarios: Sequence[Scenario], unit: str, validate: bool = Tr
         ]
         lines: list[list[tuple[str, bool]]] = []
         for text, hl in pieces:
-            width = sum(len(t) + 3 for t, _ in lines[-1]) + len(text) if lines else 0
+            width = sum(text_width(t) + 3 for t, _ in lines[-1]) + text_width(text) if lines else 0
             if lines and width <= COMPARE_LABEL_CHARS:
                 lines[-1].append((text, hl))
             else:
@@ -576,7 +595,7 @@ def compare_figure(scenarios: Sequence[Scenario], unit: str, validate: bool = Tr
     )
     bottom_px = 96
     layout["height"] = top_px + plot_h + bottom_px
-    longest = max(len(re.sub(r"<[^>]+>", "", ln)) for n in names for ln in n.split("<br>"))
+    longest = max(text_width(re.sub(r"<[^>]+>", "", ln)) for n in names for ln in n.split("<br>"))
     layout["margin"] = {
         "l": min(330, 24 + int(7.4 * longest)),
         "r": 40,

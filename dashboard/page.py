@@ -17,6 +17,8 @@ from dashboard.figures import compare_figure, concurrency_figure, plotly_config
 from dashboard.formulas import formulas_markdown
 from dashboard.i18n import _, ngettext, set_language, tr
 from dashboard.pins import pin_controls, scenarios
+from dashboard.plan_section import plan_section
+from dashboard.plan_view import context_text, longest_contexts
 from dashboard.session import (
     KEY_EXPORT,
     KEY_LINK_CONFIG,
@@ -102,7 +104,8 @@ def main() -> None:
 
     speed = speed_view(view) if view.fits else None
     if view.fits:
-        st.dataframe(fit_table(view, speed), hide_index=True, width="stretch")
+        longest = [context_text(c) for c in longest_contexts(view)]
+        st.dataframe(fit_table(view, speed, longest), hide_index=True, width="stretch")
     else:
         st.info(_("Pick one or more GPUs in the sidebar to see fit, headroom and capacity."))
 
@@ -146,6 +149,8 @@ def main() -> None:
         file_name=plotly_config(view, "breakdown")["toImageButtonOptions"]["filename"] + ".csv",  # type: ignore[index]
         mime="text/csv",
     )
+    plan_section(view, cat)
+
     with st.expander(_("Formulas with the current values")):
         st.markdown(formulas_markdown(view))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -12,8 +13,12 @@ from dashboard.speed_view import SpeedView
 from dashboard.view import View
 
 
-def fit_table(view: View, speed: SpeedView | None = None) -> pd.DataFrame:
-    """One row per GPU setup; with the speed SLO on, the most users meeting it beside what fits."""
+def fit_table(
+    view: View, speed: SpeedView | None = None, longest: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """One row per selected GPU setup; with the speed SLO on, the most users meeting it beside
+    what fits; ``longest``: the longest context at the chosen concurrency on each
+    (dashboard.plan_view.longest_contexts, as text)."""
     u = view.state.unit
     n = view.gpus_per_replica
     range_col = _("Range low–high")
@@ -41,6 +46,10 @@ def fit_table(view: View, speed: SpeedView | None = None) -> pd.DataFrame:
                 **extra,
             }
         )
+        if longest is not None:
+            rows[-1][_("Longest context @ {n} requests (tokens)").format(n=view.state.conc)] = (
+                longest[i]
+            )
     table = pd.DataFrame(rows)
     if range_col in table and (table[range_col] == "—").all():
         table = table.drop(columns=[range_col])  # the article's method has no ranges

@@ -37,6 +37,7 @@ from calculators import (
     message_of,
     parameter_breakdown,
     parse_config_json,
+    valid_tensor_parallel_sizes,
     weight_format,
 )
 from dashboard.bounds import MAX_TOTAL_GPUS, listed
@@ -343,13 +344,14 @@ def check_settings(state: ViewState, model: ModelSpec) -> tuple[ViewState, list[
     TP x PP x replicas within the GPU limit, the average length within the context; a context
     beyond the model's native maximum is kept, with a notice."""
     notices: list[str] = []
-    if model.num_attention_heads % state.tp:
+    if state.tp not in valid_tensor_parallel_sizes(model, state.tp):
         notices.append(
             Message(
-                "Tensor parallel {tp} does not divide the model's {heads} attention heads; "
-                "using 1.",
+                "Tensor parallel {tp} does not split the model's {heads} attention heads and "
+                "{kv} KV heads evenly; using 1.",
                 tp=state.tp,
                 heads=model.num_attention_heads,
+                kv=model.num_key_value_heads,
             )
         )
         state = replace(state, tp=1)

@@ -121,6 +121,39 @@ def bench_calculator() -> dict[str, float]:
     }
 
 
+def bench_plan() -> dict[str, float]:
+    """The Plan section's solver: every GPU preset x allowed TP x PP x replicas (issue 13)."""
+    from calculators import Target, plan
+    from calculators.planning import _replica_estimate, _replica_options
+
+    cat = load_catalog()
+    gpus = [g.spec for g in cat.gpus.values()]
+    spec = cat.models["meta-llama/Llama-3.1-70B-Instruct"].spec
+    out: dict[str, float] = {}
+    for method in ("article", "vllm"):
+        ts = []
+        for _ in range(3):
+            _replica_options.cache_clear()
+            _replica_estimate.cache_clear()
+            t = time.perf_counter()
+            plan(spec, "bf16", Target(200, 8192), gpus, method=method)
+            ts.append(time.perf_counter() - t)
+        out[f"cold_{method}"] = statistics.median(ts)
+        ts = []
+        for conc in range(100, 120):  # a new target each time: the replica shapes are reused
+            t = time.perf_counter()
+            plan(spec, "bf16", Target(conc, 8192), gpus, method=method)
+            ts.append(time.perf_counter() - t)
+        out[f"warm_{method}"] = statistics.median(ts)
+    p = plan(spec, "bf16", Target(200, 8192), gpus, method="vllm")
+    xs = np.unique(np.linspace(1, 400, 160).astype(np.int64))
+    out["chart_vectorised"] = _median_time(lambda: p.gpus_needed(xs), 20)
+    out["chart_loop"] = _median_time(
+        lambda: [plan(spec, "bf16", Target(int(x), 8192), gpus, method="vllm") for x in xs], 2
+    )
+    return out
+
+
 def bench_cold_start(repeat: int = 3) -> tuple[float, float]:
     from tests.browser.conftest import start_server, stop_server
 
@@ -238,6 +271,25 @@ def main() -> int:
             f"{c['grid_vectorised'] * 1e3:.1f} ms",
             f"{c['grid_loop']:.2f} s",
             f"{c['grid_loop'] / c['grid_vectorised']:.0f}x faster",
+        )
+    )
+    pl = bench_plan()
+    for method in ("article", "vllm"):
+        rows.append(
+            (
+                f"Plan, 29 GPU types x TP x PP x replicas, Llama-3.1-70B, {method}: "
+                "cold / warm (new target)",
+                f"{pl[f'cold_{method}'] * 1e3:.0f} ms",
+                f"{pl[f'warm_{method}'] * 1e3:.2f} ms",
+                "warm reuses the replica shapes",
+            )
+        )
+    rows.append(
+        (
+            "GPUs needed at 160 targets x 29 GPU types (vectorised vs plan() per target)",
+            f"{pl['chart_vectorised'] * 1e3:.2f} ms",
+            f"{pl['chart_loop'] * 1e3:.0f} ms",
+            f"{pl['chart_loop'] / pl['chart_vectorised']:.0f}x faster",
         )
     )
     app_c, floor_c = bench_cold_start()

@@ -71,7 +71,10 @@ def main() -> None:
     for i, c in enumerate(cols):
         c.metric(f"metric {i}", f"{total + i:.2f} GiB")
     st.dataframe(
-        pd.DataFrame({"gpu": gpus, "a": range(len(gpus)), "b": range(len(gpus))}), hide_index=True
+        pd.DataFrame(
+            {"gpu": gpus, "a": range(len(gpus)), "b": range(len(gpus)), "ctx": range(len(gpus))}
+        ),
+        hide_index=True,
     )
 
     # Figures built like the dashboard's (one validated spec each), with trivial numbers.
@@ -183,5 +186,41 @@ def main() -> None:
     )
     st.dataframe(table, hide_index=True)
     st.download_button("Download", table.to_csv(index=False).encode(), file_name="x.csv")
+    # The Plan section: the same widgets, table and chart with trivial numbers.
+    st.markdown(f"#### Plan {conc}")
+    p1, p2 = st.columns([1, 2])
+    p1.radio("Plan over", ["selected", "all"], key="plan_scope", horizontal=True)
+    p2.text_input("Prices", key="plan_prices", max_chars=2000)
+    st.toggle("Ladder", key="plan_ladder")
+    st.caption("memory model")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "gpu": gpus,
+                **{c: range(len(gpus)) for c in ("setup", "n", "reached", "used", "room")},
+            }
+        ),
+        hide_index=True,
+    )
+    targets = np.unique(np.linspace(1, max(32, 2 * conc), 160).astype(np.int64))
+    plan_data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": targets,
+            "y": -(-targets // (10 + i)) * (i + 1),
+            "mode": "lines",
+            "line": {"shape": "hv", "color": color},
+            "name": f"gpu {i}",
+        }
+        for i, color in zip(range(len(gpus)), COLORS * 2, strict=False)
+    ]
+    plan_layout = _layout("title", "subtitle", "GPUs", "Target")
+    plan_layout["shapes"] = [
+        {"type": "line", "x0": conc, "x1": conc, "y0": 0, "y1": 1, "yref": "paper"}
+    ]
+    plan_layout["annotations"] = [{"x": conc, "y": 1, "yref": "paper", "text": "target"}]
+    st.plotly_chart(
+        go.Figure({"data": plan_data, "layout": plan_layout}, _validate=False), key="c3"
+    )
     with st.expander("Formulas"):
         st.markdown("formulas")

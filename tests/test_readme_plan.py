@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from calculators import Deployment, Target, format_bytes, format_ladder, longest_context, plan
 from presets import load_catalog
 
@@ -15,15 +17,22 @@ SECTION = (
     .split("### Planning: what it takes to serve a target", 1)[1]
     .split("\n## ", 1)[0]
 )
+SECTION_ZH = (
+    (ROOT / "README.zh-CN.md")
+    .read_text(encoding="utf-8")
+    .split("### 规划：满足目标需要什么", 1)[1]
+    .split("\n## ", 1)[0]
+)
 CATALOG = load_catalog()
 MODEL = CATALOG.models["meta-llama/Llama-3.1-70B-Instruct"].spec
 H100 = CATALOG.gpus["h100-sxm-80gb"].spec
 
 
-def test_readme_plan_table_is_what_plan_computes() -> None:
+@pytest.mark.parametrize("section", [SECTION, SECTION_ZH], ids=["en", "zh"])
+def test_readme_plan_table_is_what_plan_computes(section: str) -> None:
     rows = re.findall(
         r"^\| (\S+) \| (\d+) × (\d+) × (\d+) \| (\d+) \| (\d+) \| ([\d.]+ GiB) \| ([\d.]+ GiB) \|$",
-        SECTION,
+        section,
         re.M,
     )
     assert len(rows) == 3
@@ -55,3 +64,7 @@ def test_readme_longest_context_and_best_format() -> None:
     bf16_kv = next(s for s in ladder.steps if s.holds and s.kv_cache_dtype == "bf16")
     assert bf16_kv.weight_format == "gptq-int4"
     assert f"GPTQ INT4 weights ({bf16_kv.concurrency_reached} requests)" in SECTION
+    # the Chinese README states the same numbers
+    assert f"最长上下文为 {fit.context_len:,} token" in SECTION_ZH
+    assert f"fp8 KV 缓存（{best.concurrency_reached} 个请求）" in SECTION_ZH
+    assert f"GPTQ INT4 权重（{bf16_kv.concurrency_reached} 个请求）" in SECTION_ZH

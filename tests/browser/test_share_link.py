@@ -22,7 +22,8 @@ def _view(page: Any) -> dict[str, Any]:
         f"""() => {{
         const g = Array.from(document.querySelectorAll('{CHART}'));
         const total = g[0]._fullData.find(t => t.name === 'Total per GPU');
-        const bars = g[g.length - 1]._fullData.filter(t => t.type === 'bar');
+        const cmp = g.find(c => c.layout.title.text.includes('Memory per GPU by component'));
+        const bars = cmp._fullData.filter(t => t.type === 'bar');
         return {{
             heading: document.querySelector('h3').innerText,
             title: g[0].layout.title.text,

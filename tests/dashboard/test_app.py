@@ -44,7 +44,7 @@ def decode(arr: object) -> np.ndarray:
 
 def test_loads_without_exception_and_shows_everything() -> None:
     at = run_app()
-    assert len(at.get("plotly_chart")) == 3  # memory, speed, breakdown
+    assert len(at.get("plotly_chart")) == 4  # memory, speed, breakdown, plan
     m = metrics(at)
     assert m["Total per GPU"].endswith("GiB") and m["Weights per GPU"] == "14.96 GiB"
     assert len(at.dataframe) >= 3
@@ -155,8 +155,8 @@ def test_url_round_trip_restores_the_view() -> None:
 def test_bad_url_values_fall_back_with_a_notice(query) -> None:
     at = run_app(**query)
     assert at.warning, "a visible notice is expected"
-    # memory, speed (needs a GPU: an unknown GPU id leaves none) and breakdown
-    assert len(at.get("plotly_chart")) == (3 if at.session_state["w_gpus"] else 2)
+    # memory, speed (needs a GPU: an unknown GPU id leaves none), breakdown and plan
+    assert len(at.get("plotly_chart")) == (4 if at.session_state["w_gpus"] else 3)
     text = " ".join(w.value for w in at.warning)
     assert "<script>" not in text  # user text is escaped, never rendered as markup
 
@@ -211,7 +211,7 @@ def test_a_pin_of_this_very_view_is_not_shown_twice() -> None:
 @pytest.mark.parametrize("method", ["vllm", "sglang", "llamacpp"])
 def test_engine_methods_render(method: str) -> None:
     at = run_app(method=method)
-    assert len(at.get("plotly_chart")) == 3  # memory, speed, breakdown
+    assert len(at.get("plotly_chart")) == 4  # memory, speed, breakdown, plan
     sub = figure(at, 0)["layout"]["title"]["subtitle"]["text"]
     assert {"vllm": "vLLM", "sglang": "SGLang", "llamacpp": "llama.cpp"}[method] in sub
 
@@ -349,4 +349,4 @@ def test_a_broken_link_config_is_named_in_the_notice() -> None:
     at = run_app(src="upload", cfg="z1.!!!")
     text = " ".join(w.value for w in at.warning)
     assert "cfg" in text and "base64url" in text
-    assert len(at.get("plotly_chart")) == 3  # concurrency, speed, compare
+    assert len(at.get("plotly_chart")) == 4  # concurrency, speed, compare, plan

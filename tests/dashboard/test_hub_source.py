@@ -84,7 +84,7 @@ def test_page_with_a_hub_id(hub: FakeHub) -> None:
     assert at.subheader[0].value == "Qwen/Qwen3\\-0\\.6B \\(Hugging Face\\)"
     captions = " ".join(c.value for c in at.caption)
     assert "from the checkpoint" in captions and "uses the checkpoint" in captions
-    assert len(at.get("plotly_chart")) == 3  # concurrency, speed, breakdown
+    assert len(at.get("plotly_chart")) == 4  # concurrency, speed, breakdown, plan
     fetched = sum(1 for m, p in hub.requests if m == "GET" and p.endswith("config.json"))
     at.slider[0].set_value(at.slider[0].value + 1).run()  # a rerun does not fetch again
     assert not at.exception
@@ -96,4 +96,4 @@ def test_page_with_a_gated_id_keeps_working(hub: FakeHub) -> None:
     errors = [e.value.replace("\\", "") for e in at.error]  # shown through md_escape
     assert any("gated" in e and "HF_TOKEN" in e for e in errors)
     assert any("No Hugging Face model fetched yet" in w.value for w in at.warning)
-    assert len(at.get("plotly_chart")) == 3  # concurrency, speed, breakdown
+    assert len(at.get("plotly_chart")) == 4  # concurrency, speed, breakdown, plan

@@ -262,9 +262,7 @@ def test_pins_name_what_they_cannot_show_or_replace() -> None:
     view, problem = pinned_view(good.replace("l40s-48gb", "made-up-gpu"), DEFAULT_STATE, CAT)
     assert view is not None and not view.fits and "GPU made-up-gpu is not known" in problem
     view, problem = pinned_view(good.replace("tp=1", "tp=3"), DEFAULT_STATE, CAT)
-    assert (
-        view is not None and view.state.tp == 1 and "Tensor parallel 3 does not divide" in problem
-    )
+    assert view is not None and view.state.tp == 1 and "Tensor parallel 3 does not split" in problem
     view, problem = pinned_view("model=x:evil=1", DEFAULT_STATE, CAT)
     assert view is None and "unknown field 'evil'" in problem
 
