@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from dashboard.bounds import CONTEXT_STEPS as CONTEXT_STEPS
 from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS, listed
+from presets.loader import ID_PATTERN  # preset ids are exactly what a share link carries
 
 MAX_PARAM_LEN: Final[int] = 400
 MAX_GPUS: Final[int] = 6
@@ -24,7 +25,6 @@ METHOD_IDS: Final[tuple[str, ...]] = ("article", "vllm", "sglang", "llamacpp")
 SOURCES: Final[tuple[str, ...]] = ("preset", "custom", "upload")
 UNITS: Final[tuple[str, ...]] = ("GiB", "GB")
 DEFAULT_GPUS: Final[tuple[str, ...]] = ("h100-sxm-80gb", "a100-40gb", "l40s-48gb", "rtx-4090-24gb")
-_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,119}$")
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def _ident(text: str) -> str:
-    if not _ID_RE.match(text) or ".." in text:
+    if not ID_PATTERN.fullmatch(text) or ".." in text:
         raise ValueError("is not a valid id")
     return text
 
@@ -114,7 +114,11 @@ def _id_list(text: str) -> tuple[str, ...]:
     items = tuple(t for t in text.split(",") if t)
     if len(items) > MAX_GPUS:
         raise ValueError(f"lists more than {MAX_GPUS} entries")
-    return tuple(_ident(t) for t in items)
+    ids = tuple(_ident(t) for t in items)
+    if len(set(ids)) != len(ids):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        raise ValueError(f"lists {twice[:40]!r} twice")
+    return ids
 
 
 def _pins(text: str) -> tuple[str, ...]:
