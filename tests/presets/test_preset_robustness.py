@@ -118,9 +118,7 @@ def test_a_non_spec_error_in_one_entry_skips_that_entry_only(
 
 
 # -- ids a share link can carry --------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "pid", ["acme/模型", "-acme", ".hidden", "acme/../x", "a b", "ａcme"]
-)
+@pytest.mark.parametrize("pid", ["acme/模型", "-acme", ".hidden", "acme/../x", "a b", "ａcme"])
 def test_user_preset_ids_must_survive_a_share_link(pid: str) -> None:
     models, errors = _load(model_yaml(f"'{pid}'"))
     assert not models and errors and "id:" in errors[0] and "share links" in errors[0]
