@@ -19,14 +19,25 @@ class SpecError(ValueError):
     """An invalid specification; the message names the field and the problem."""
 
 
+def _shown(value: object) -> str:
+    """A value for a message: short, and safe for integers of any size (str() of one over 4,300
+    digits raises, and float() of one over ~10^308 overflows)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**12:
+        if value.bit_length() > 1000:
+            return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
+        return f"{value:.3e}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _positive(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SpecError(f"{name}: must be a positive integer, got {value!r}")
+        raise SpecError(f"{name}: must be a positive integer, got {_shown(value)}")
 
 
 def _non_negative(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise SpecError(f"{name}: must be a non-negative integer, got {value!r}")
+        raise SpecError(f"{name}: must be a non-negative integer, got {_shown(value)}")
 
 
 # Upper bounds that reject absurd input before it reaches the arithmetic (no real model is close).
@@ -81,7 +92,9 @@ class VisionSpec:
             ("projector_parameters", MAX_PARAMETERS),
         ):
             if getattr(self, name) > limit:
-                raise SpecError(f"vision_config.{name}: {getattr(self, name)} is over {limit}")
+                raise SpecError(
+                    f"vision_config.{name}: {_shown(getattr(self, name))} is over {limit}"
+                )
 
 
 @dataclass(frozen=True)
@@ -168,7 +181,9 @@ class ModelSpec:
         ):
             _non_negative(name, getattr(self, name))
         if self.num_hidden_layers > MAX_LAYERS:
-            raise SpecError(f"num_hidden_layers: {self.num_hidden_layers} is over {MAX_LAYERS}")
+            raise SpecError(
+                f"num_hidden_layers: {_shown(self.num_hidden_layers)} is over {MAX_LAYERS}"
+            )
         for name in (
             "hidden_size",
             "intermediate_size",
@@ -182,19 +197,21 @@ class ModelSpec:
             "num_attention_heads",
         ):
             if getattr(self, name) > MAX_DIM:
-                raise SpecError(f"{name}: {getattr(self, name)} is over {MAX_DIM}")
+                raise SpecError(f"{name}: {_shown(getattr(self, name))} is over {MAX_DIM}")
         if self.n_shared_experts > MAX_EXPERTS:
-            raise SpecError(f"n_shared_experts: {self.n_shared_experts} is over {MAX_EXPERTS}")
+            raise SpecError(
+                f"n_shared_experts: {_shown(self.n_shared_experts)} is over {MAX_EXPERTS}"
+            )
         if self.vocab_size > MAX_VOCAB:
-            raise SpecError(f"vocab_size: {self.vocab_size} is over {MAX_VOCAB}")
+            raise SpecError(f"vocab_size: {_shown(self.vocab_size)} is over {MAX_VOCAB}")
         if self.max_position_embeddings > MAX_CONTEXT:
             raise SpecError(f"max_position_embeddings: over {MAX_CONTEXT}")
         if self.num_experts > MAX_EXPERTS:
-            raise SpecError(f"num_experts: {self.num_experts} is over {MAX_EXPERTS}")
+            raise SpecError(f"num_experts: {_shown(self.num_experts)} is over {MAX_EXPERTS}")
         if self.head_dim is not None:
             _positive("head_dim", self.head_dim)
             if self.head_dim > MAX_DIM:
-                raise SpecError(f"head_dim: {self.head_dim} is over {MAX_DIM}")
+                raise SpecError(f"head_dim: {_shown(self.head_dim)} is over {MAX_DIM}")
         elif not self.is_mla and self.hidden_size % self.num_attention_heads:
             raise SpecError(
                 f"num_attention_heads: {self.num_attention_heads} does not divide hidden_size "
@@ -242,11 +259,13 @@ class ModelSpec:
         if self.num_parameters is not None:
             _positive("num_parameters", self.num_parameters)
             if self.num_parameters > MAX_PARAMETERS:
-                raise SpecError(f"num_parameters: {self.num_parameters} is over {MAX_PARAMETERS}")
+                raise SpecError(
+                    f"num_parameters: {_shown(self.num_parameters)} is over {MAX_PARAMETERS}"
+                )
         for name in ("sliding_window", "attention_chunk_size"):
             window = getattr(self, name)
             if window is not None and window > MAX_CONTEXT:
-                raise SpecError(f"{name}: {window} is over {MAX_CONTEXT}")
+                raise SpecError(f"{name}: {_shown(window)} is over {MAX_CONTEXT}")
         if self.torch_dtype.lower() not in (
             "bfloat16",
             "float16",
@@ -263,7 +282,7 @@ class ModelSpec:
         derived = parameter_breakdown(self).derived_total
         if derived > MAX_PARAMETERS:
             raise SpecError(
-                f"architecture: {derived:.3g} parameters derived from the sizes is over "
+                f"architecture: {_shown(derived)} parameters derived from the sizes is over "
                 f"{MAX_PARAMETERS:.0e} (a product of the layer sizes is too large)"
             )
 
@@ -351,11 +370,11 @@ class Workload:
         _positive("concurrency", self.concurrency)
         _positive("batch_size", self.batch_size)
         if self.context_len > MAX_CONTEXT:
-            raise SpecError(f"context_len: {self.context_len} is over {MAX_CONTEXT}")
+            raise SpecError(f"context_len: {_shown(self.context_len)} is over {MAX_CONTEXT}")
         if self.concurrency > MAX_CONCURRENCY:
-            raise SpecError(f"concurrency: {self.concurrency} is over {MAX_CONCURRENCY}")
+            raise SpecError(f"concurrency: {_shown(self.concurrency)} is over {MAX_CONCURRENCY}")
         if self.batch_size > MAX_CONCURRENCY:
-            raise SpecError(f"batch_size: {self.batch_size} is over {MAX_CONCURRENCY}")
+            raise SpecError(f"batch_size: {_shown(self.batch_size)} is over {MAX_CONCURRENCY}")
         if self.avg_tokens is not None:
             _positive("avg_tokens", self.avg_tokens)
             if self.avg_tokens > self.context_len:

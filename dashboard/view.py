@@ -145,6 +145,8 @@ def read_uploaded_config(file_name: str, data: bytes) -> tuple[ModelSpec | None,
         return parse_config_json(data, name=shown), None
     except SpecError as e:
         return None, f"{shown}: {e}"
+    except (ValueError, ArithmeticError, RecursionError) as e:  # the reader's own limits
+        return None, f"{shown}: cannot be read ({type(e).__name__}: {str(e)[:120]})"
 
 
 def resolve_model(

@@ -6,13 +6,18 @@ moves the "Concurrent requests" slider M times, each time waiting for the rerun 
 checking that the page now shows the new value and no exception. The server's resident memory is
 sampled throughout. Bounded: loopback only, fixed counts, a per-step timeout, an overall deadline.
 
-Usage: python scripts/load_test.py [--sessions 30] [--interactions 50] [--deadline 900]
+Sessions are isolated from each other: each starts from its own value (16 + 7 × its index) and
+checks after every rerun that the page shows its own value, so a leak between interleaved sessions
+is an error. ``tests/dashboard/test_load_small.py`` runs a small form (8 × 10) in the suite.
+
+Usage: python scripts/load_test.py [--sessions 30] [--interactions 50] [--deadline 900] [--settle 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import sys
 import threading
@@ -84,6 +89,11 @@ async def _run_until_finished(ws: Any, msg: BackMsg) -> tuple[dict[str, str], li
             return sliders, texts, page_hash
 
 
+def start_value(idx: int) -> int:
+    """Each session's own starting concurrency (distinct, inside the slider's range)."""
+    return 16 + 7 * (idx % 100)
+
+
 async def session(idx: int, url: str, interactions: int, out: dict[int, dict[str, Any]]) -> None:
     errors: list[str] = []
     latencies: list[float] = []
@@ -97,7 +107,7 @@ async def session(idx: int, url: str, interactions: int, out: dict[int, dict[str
             slider_id = sliders.get(SLIDER_LABEL)
             if not slider_id:
                 raise RuntimeError(f"no slider labelled {SLIDER_LABEL!r} in the first run")
-            value = 16
+            value = start_value(idx)
             for k in range(interactions):
                 value += 1 if (k // 10) % 2 == 0 else -1
                 msg = BackMsg()
@@ -121,7 +131,10 @@ async def session(idx: int, url: str, interactions: int, out: dict[int, dict[str
     out[idx] = {"latencies": latencies, "errors": errors}
 
 
-async def run(sessions: int, interactions: int, deadline: float) -> int:
+async def run(
+    sessions: int, interactions: int, deadline: float, settle: float = 20.0
+) -> dict[str, Any]:
+    """Two identical waves of ``sessions`` concurrent sessions; figures and errors as a dict."""
     proc, url = start_server()
     sampler = Sampler(proc.pid)
     sampler.start()
@@ -135,7 +148,7 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
         )
         elapsed = time.monotonic() - t0
         peak_during = max(sampler.samples, default=idle)
-        await asyncio.sleep(20)  # let the server drop the closed sessions
+        await asyncio.sleep(settle)  # let the server drop the closed sessions
         settled = rss_mib(proc.pid)
         # A second, identical wave: memory that keeps growing wave after wave would be a leak.
         results2: dict[int, dict[str, Any]] = {}
@@ -143,7 +156,7 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
             asyncio.gather(*(session(i, url, interactions, results2) for i in range(sessions))),
             timeout=deadline,
         )
-        await asyncio.sleep(20)
+        await asyncio.sleep(settle)
         settled2 = rss_mib(proc.pid)
     finally:
         sampler.stop.set()
@@ -152,6 +165,37 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
     errors = [e for r in (*results.values(), *results2.values()) for e in r["errors"]]
     done = sum(len(r["latencies"]) for r in results.values())
     done2 = sum(len(r["latencies"]) for r in results2.values())
+    return {
+        "sessions": sessions,
+        "interactions": interactions,
+        "elapsed_s": elapsed,
+        "done": done,
+        "done2": done2,
+        "latencies_s": lat,
+        "errors": errors,
+        "rss_idle_mib": idle,
+        "rss_peak_mib": max(sampler.samples, default=idle),
+        "rss_wave1_peak_mib": peak_during,
+        "rss_settled_mib": settled,
+        "rss_settled2_mib": settled2,
+    }
+
+
+def p95(lat: list[float]) -> float:
+    return lat[int(0.95 * (len(lat) - 1))] if lat else math.nan
+
+
+def report(r: dict[str, Any]) -> int:
+    sessions, interactions = r["sessions"], r["interactions"]
+    elapsed, done, done2, lat, errors = (
+        r["elapsed_s"],
+        r["done"],
+        r["done2"],
+        r["latencies_s"],
+        r["errors"],
+    )
+    idle, settled, settled2 = r["rss_idle_mib"], r["rss_settled_mib"], r["rss_settled2_mib"]
+    peak_during = r["rss_wave1_peak_mib"]
     print(
         f"sessions {sessions} concurrent, {interactions} slider moves each: wave 1 completed {done}/"
         f"{sessions * interactions} in {elapsed:.0f} s; wave 2 completed {done2}/{sessions * interactions}"
@@ -159,10 +203,10 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
     if lat:
         print(
             f"rerun round trip under load: median {1000 * statistics.median(lat):.0f} ms, "
-            f"p95 {1000 * lat[int(0.95 * (len(lat) - 1))]:.0f} ms, max {1000 * lat[-1]:.0f} ms"
+            f"p95 {1000 * p95(lat):.0f} ms, max {1000 * lat[-1]:.0f} ms"
         )
     print(
-        f"server RSS: idle {idle:.0f} MiB, peak {max(sampler.samples, default=0):.0f} MiB "
+        f"server RSS: idle {idle:.0f} MiB, peak {r['rss_peak_mib']:.0f} MiB "
         f"(wave 1 peak {peak_during:.0f}), after wave 1 {settled:.0f} MiB, after wave 2 {settled2:.0f} MiB "
         f"(growth between waves {settled2 - settled:+.0f} MiB)"
     )
@@ -177,11 +221,20 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--interactions", type=int, default=50)
     ap.add_argument("--deadline", type=float, default=900.0)
+    ap.add_argument("--settle", type=float, default=20.0, help="seconds between waves")
     a = ap.parse_args()
-    if not (1 <= a.sessions <= 100 and 1 <= a.interactions <= 500 and 10 <= a.deadline <= 3600):
-        print("error: sessions 1..100, interactions 1..500, deadline 10..3600 s", file=sys.stderr)
+    if not (
+        1 <= a.sessions <= 100
+        and 1 <= a.interactions <= 500
+        and 10 <= a.deadline <= 3600
+        and 0 <= a.settle <= 120
+    ):
+        print(
+            "error: sessions 1..100, interactions 1..500, deadline 10..3600 s, settle 0..120 s",
+            file=sys.stderr,
+        )
         return 2
-    return asyncio.run(run(a.sessions, a.interactions, a.deadline))
+    return report(asyncio.run(run(a.sessions, a.interactions, a.deadline, a.settle)))
 
 
 if __name__ == "__main__":
