@@ -73,7 +73,7 @@ corpus-table: $(VENV)/.runtime-installed
 	$(PY) scripts/corpus_table.py --write
 
 fuzz: $(VENV)/.dev-installed
-	$(PY) -m pytest -m fuzz -p no:cacheprovider tests/fuzz
+	FUZZ_EXAMPLES=10000 $(PY) -m pytest -m fuzz -p no:cacheprovider tests/fuzz
 
 load: $(VENV)/.dev-installed
 	$(PY) scripts/load_test.py

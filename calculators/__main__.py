@@ -304,6 +304,10 @@ def _read_config(path_text: str) -> ModelSpec:
         return parse_config_json(data, fallback_name=path.parent.name or path.name)
     except SpecError as e:
         raise UsageError(f"--config {path_text!r}: {e}") from None
+    except (ValueError, ArithmeticError, RecursionError) as e:  # the reader's own limits
+        raise UsageError(
+            f"--config {path_text!r}: cannot be read ({type(e).__name__}: {str(e)[:120]})"
+        ) from None
 
 
 _WHAT = {

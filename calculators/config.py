@@ -32,6 +32,7 @@ from calculators.spec import (
     SpecError,
     StateSpec,
     VisionSpec,
+    shown_value,
 )
 
 # What Python's json decoder says about a malformed file (json/decoder.py, json/scanner.py),
@@ -317,10 +318,13 @@ def _float(d: Mapping[str, Any], name: str, default: float, lo: float, hi: float
     v = d.get(name)
     if v is None:
         return default
+    if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
+        # checked as an integer: float() of one past ~10^308 overflows
+        raise SpecError(f"{name}: {shown_value(v)} is outside {lo:g}..{hi:g}")
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise SpecError(f"{name}: expected a finite number, got {v!r:.40}")
+        raise SpecError(f"{name}: expected a finite number, got {shown_value(v)}")
     if not lo <= v <= hi:
-        raise SpecError(f"{name}: {v!r:.40} is outside {lo:g}..{hi:g}")
+        raise SpecError(f"{name}: {shown_value(v)} is outside {lo:g}..{hi:g}")
     return float(v)
 
 

@@ -33,17 +33,36 @@ class SpecError(ValueError):
     """An invalid specification; the message names the field and the problem."""
 
 
+def shown_value(value: object) -> str:
+    """A value for a message: short, and safe for integers of any size (str() of one over 4,300
+    digits raises, and float() of one over ~10^308 overflows)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**12:
+        if value.bit_length() > 1000:
+            return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
+        return f"{value:.3e}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _positive(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise SpecError(
-            Message("{name}: must be a positive integer, got {value!r}", name=name, value=value)
+            Message(
+                "{name}: must be a positive integer, got {value}",
+                name=name,
+                value=shown_value(value),
+            )
         )
 
 
 def _non_negative(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise SpecError(
-            Message("{name}: must be a non-negative integer, got {value!r}", name=name, value=value)
+            Message(
+                "{name}: must be a non-negative integer, got {value}",
+                name=name,
+                value=shown_value(value),
+            )
         )
 
 

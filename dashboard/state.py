@@ -39,6 +39,7 @@ from dashboard.bounds import FLOAT_BOUNDS, INT_BOUNDS, listed
 from dashboard.i18n import LANGUAGES
 from model_sources import SourceError
 from model_sources.hub import parse_hub_id
+from presets.loader import ID_PATTERN  # preset ids are exactly what a share link carries
 
 MAX_PARAM_LEN: Final[int] = 400
 MAX_GPUS: Final[int] = 6
@@ -53,7 +54,6 @@ METHOD_IDS: Final[tuple[str, ...]] = ("article", "vllm", "sglang", "llamacpp")
 SOURCES: Final[tuple[str, ...]] = ("preset", "custom", "upload", "hf")
 UNITS: Final[tuple[str, ...]] = ("GiB", "GB")
 DEFAULT_GPUS: Final[tuple[str, ...]] = ("h100-sxm-80gb", "a100-40gb", "l40s-48gb", "rtx-4090-24gb")
-_ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,119}$")
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def _hf_id(text: str) -> str:
 
 
 def _ident(text: str) -> str:
-    if not _ID_RE.match(text) or ".." in text:
+    if not ID_PATTERN.fullmatch(text) or ".." in text:
         raise ValueError(Message("is not a valid id"))
     return text
 
@@ -162,7 +162,11 @@ def _id_list(text: str) -> tuple[str, ...]:
     items = tuple(t for t in text.split(",") if t)
     if len(items) > MAX_GPUS:
         raise ValueError(Message("lists more than {n} entries", n=MAX_GPUS))
-    return tuple(_ident(t) for t in items)
+    ids = tuple(_ident(t) for t in items)
+    if len(set(ids)) != len(ids):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        raise ValueError(Message("lists {id!r} twice", id=twice[:40]))
+    return ids
 
 
 def _pins(text: str) -> tuple[str, ...]:

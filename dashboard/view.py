@@ -220,6 +220,13 @@ def read_uploaded_config(file_name: str, data: bytes) -> tuple[ModelSpec | None,
         return parse_config_json(data, name=_model_name(data, shown)), None
     except SpecError as e:
         return None, Message("{file}: {problem}", file=shown, problem=message_of(e))
+    except (ValueError, ArithmeticError, RecursionError) as e:  # the reader's own limits
+        return None, Message(
+            "{file}: cannot be read ({kind}: {problem})",
+            file=shown,
+            kind=type(e).__name__,
+            problem=str(e)[:120],
+        )
 
 
 def _model_name(data: bytes, file_name: str) -> str | None:

@@ -6,13 +6,18 @@ moves the "Concurrent requests" slider M times, each time waiting for the rerun 
 checking that the page now shows the new value and no exception. The server's resident memory is
 sampled throughout. Bounded: loopback only, fixed counts, a per-step timeout, an overall deadline.
 
-Usage: python scripts/load_test.py [--sessions 30] [--interactions 50] [--deadline 900]
+Sessions are isolated from each other: each starts from its own position on the slider and
+checks after every rerun that the page shows its own value, so a leak between interleaved sessions
+is an error. ``tests/dashboard/test_load_small.py`` runs a small form (8 × 10) in the suite.
+
+Usage: python scripts/load_test.py [--sessions 30] [--interactions 50] [--deadline 900] [--settle 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import sys
 import threading
@@ -56,10 +61,13 @@ class Sampler(threading.Thread):
             self.stop.wait(0.25)
 
 
-async def _run_until_finished(ws: Any, msg: BackMsg) -> tuple[dict[str, str], list[str], str]:
-    """Send one BackMsg and read ForwardMsgs to script_finished: (slider ids by label, texts, page hash)."""
+async def _run_until_finished(
+    ws: Any, msg: BackMsg
+) -> tuple[dict[str, tuple[str, list[str]]], list[str], str]:
+    """Send one BackMsg and read ForwardMsgs to script_finished: (slider id and options by
+    label, texts, page hash)."""
     await ws.send(msg.SerializeToString())
-    sliders: dict[str, str] = {}
+    sliders: dict[str, tuple[str, list[str]]] = {}
     texts: list[str] = []
     page_hash = ""
     while True:
@@ -73,7 +81,7 @@ async def _run_until_finished(ws: Any, msg: BackMsg) -> tuple[dict[str, str], li
             el = fwd.delta.new_element
             etype = el.WhichOneof("type")
             if etype == "slider":
-                sliders[el.slider.label] = el.slider.id
+                sliders[el.slider.label] = (el.slider.id, list(el.slider.options))
             elif etype == "metric":
                 texts.append(f"{el.metric.label}: {el.metric.body}")
             elif etype == "exception":
@@ -82,6 +90,12 @@ async def _run_until_finished(ws: Any, msg: BackMsg) -> tuple[dict[str, str], li
                 texts.append("ERROR BOX: " + el.alert.body[:200])
         elif kind == "script_finished":
             return sliders, texts, page_hash
+
+
+def start_value(idx: int) -> int:
+    """Each session's own starting position on the concurrency select-slider (an index into its
+    options; distinct for up to 18 sessions, at least one step from either end)."""
+    return 2 + idx % 18
 
 
 async def session(idx: int, url: str, interactions: int, out: dict[int, dict[str, Any]]) -> None:
@@ -94,25 +108,31 @@ async def session(idx: int, url: str, interactions: int, out: dict[int, dict[str
             first.rerun_script.query_string = ""
             first.rerun_script.page_script_hash = ""
             sliders, texts, page_hash = await _run_until_finished(ws, first)
-            slider_id = sliders.get(SLIDER_LABEL)
-            if not slider_id:
+            if SLIDER_LABEL not in sliders:
                 raise RuntimeError(f"no slider labelled {SLIDER_LABEL!r} in the first run")
-            value = 16
+            slider_id, options = sliders[SLIDER_LABEL]
+            if len(options) < 4:
+                raise RuntimeError(f"the {SLIDER_LABEL!r} slider has {len(options)} options")
+            index = min(start_value(idx), len(options) - 2)
             for k in range(interactions):
-                value += 1 if (k // 10) % 2 == 0 else -1
+                # a select-slider's value is its option's text (Streamlit 1.67); moves of one step back
+                # and forth (ten up, ten down), never past either end
+                index += 1 if (k // 10) % 2 == 0 else -1
+                index = max(0, min(index, len(options) - 1))
+                value = options[index]
                 msg = BackMsg()
                 msg.rerun_script.query_string = ""
                 msg.rerun_script.page_script_hash = page_hash
                 w = msg.rerun_script.widget_states.widgets.add()
                 w.id = slider_id
-                w.double_array_value.data.append(float(value))
+                w.string_array_value.data.append(value)  # the option as the slider shows it
                 t = time.perf_counter()
                 _, texts, _ = await _run_until_finished(ws, msg)
                 latencies.append(time.perf_counter() - t)
                 bad = [x for x in texts if x.startswith(("EXCEPTION", "ERROR BOX"))]
                 if bad:
                     errors.append(bad[0])
-                if not any(x.startswith(f"Total per GPU @ {value} requests: ") for x in texts):
+                if not any(x.startswith(f"Total per GPU @ {value} request") for x in texts):
                     errors.append(f"rerun {k}: the page does not show {value} requests")
     except Exception as e:  # counted and reported, not raised
         errors.append(
@@ -121,7 +141,10 @@ async def session(idx: int, url: str, interactions: int, out: dict[int, dict[str
     out[idx] = {"latencies": latencies, "errors": errors}
 
 
-async def run(sessions: int, interactions: int, deadline: float) -> int:
+async def run(
+    sessions: int, interactions: int, deadline: float, settle: float = 20.0
+) -> dict[str, Any]:
+    """Two identical waves of ``sessions`` concurrent sessions; figures and errors as a dict."""
     proc, url = start_server()
     sampler = Sampler(proc.pid)
     sampler.start()
@@ -135,7 +158,7 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
         )
         elapsed = time.monotonic() - t0
         peak_during = max(sampler.samples, default=idle)
-        await asyncio.sleep(20)  # let the server drop the closed sessions
+        await asyncio.sleep(settle)  # let the server drop the closed sessions
         settled = rss_mib(proc.pid)
         # A second, identical wave: memory that keeps growing wave after wave would be a leak.
         results2: dict[int, dict[str, Any]] = {}
@@ -143,7 +166,7 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
             asyncio.gather(*(session(i, url, interactions, results2) for i in range(sessions))),
             timeout=deadline,
         )
-        await asyncio.sleep(20)
+        await asyncio.sleep(settle)
         settled2 = rss_mib(proc.pid)
     finally:
         sampler.stop.set()
@@ -152,6 +175,37 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
     errors = [e for r in (*results.values(), *results2.values()) for e in r["errors"]]
     done = sum(len(r["latencies"]) for r in results.values())
     done2 = sum(len(r["latencies"]) for r in results2.values())
+    return {
+        "sessions": sessions,
+        "interactions": interactions,
+        "elapsed_s": elapsed,
+        "done": done,
+        "done2": done2,
+        "latencies_s": lat,
+        "errors": errors,
+        "rss_idle_mib": idle,
+        "rss_peak_mib": max(sampler.samples, default=idle),
+        "rss_wave1_peak_mib": peak_during,
+        "rss_settled_mib": settled,
+        "rss_settled2_mib": settled2,
+    }
+
+
+def p95(lat: list[float]) -> float:
+    return lat[int(0.95 * (len(lat) - 1))] if lat else math.nan
+
+
+def report(r: dict[str, Any]) -> int:
+    sessions, interactions = r["sessions"], r["interactions"]
+    elapsed, done, done2, lat, errors = (
+        r["elapsed_s"],
+        r["done"],
+        r["done2"],
+        r["latencies_s"],
+        r["errors"],
+    )
+    idle, settled, settled2 = r["rss_idle_mib"], r["rss_settled_mib"], r["rss_settled2_mib"]
+    peak_during = r["rss_wave1_peak_mib"]
     print(
         f"sessions {sessions} concurrent, {interactions} slider moves each: wave 1 completed {done}/"
         f"{sessions * interactions} in {elapsed:.0f} s; wave 2 completed {done2}/{sessions * interactions}"
@@ -159,10 +213,10 @@ async def run(sessions: int, interactions: int, deadline: float) -> int:
     if lat:
         print(
             f"rerun round trip under load: median {1000 * statistics.median(lat):.0f} ms, "
-            f"p95 {1000 * lat[int(0.95 * (len(lat) - 1))]:.0f} ms, max {1000 * lat[-1]:.0f} ms"
+            f"p95 {1000 * p95(lat):.0f} ms, max {1000 * lat[-1]:.0f} ms"
         )
     print(
-        f"server RSS: idle {idle:.0f} MiB, peak {max(sampler.samples, default=0):.0f} MiB "
+        f"server RSS: idle {idle:.0f} MiB, peak {r['rss_peak_mib']:.0f} MiB "
         f"(wave 1 peak {peak_during:.0f}), after wave 1 {settled:.0f} MiB, after wave 2 {settled2:.0f} MiB "
         f"(growth between waves {settled2 - settled:+.0f} MiB)"
     )
@@ -177,11 +231,20 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--interactions", type=int, default=50)
     ap.add_argument("--deadline", type=float, default=900.0)
+    ap.add_argument("--settle", type=float, default=20.0, help="seconds between waves")
     a = ap.parse_args()
-    if not (1 <= a.sessions <= 100 and 1 <= a.interactions <= 500 and 10 <= a.deadline <= 3600):
-        print("error: sessions 1..100, interactions 1..500, deadline 10..3600 s", file=sys.stderr)
+    if not (
+        1 <= a.sessions <= 100
+        and 1 <= a.interactions <= 500
+        and 10 <= a.deadline <= 3600
+        and 0 <= a.settle <= 120
+    ):
+        print(
+            "error: sessions 1..100, interactions 1..500, deadline 10..3600 s, settle 0..120 s",
+            file=sys.stderr,
+        )
         return 2
-    return asyncio.run(run(a.sessions, a.interactions, a.deadline))
+    return report(asyncio.run(run(a.sessions, a.interactions, a.deadline, a.settle)))
 
 
 if __name__ == "__main__":
