@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.chart_spec import figure
 from dashboard.figures import _layout  # the same chart styling: its cost is Plotly's
 
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
@@ -22,9 +22,10 @@ GPUS = [f"gpu{i}" for i in range(29)]
 def main() -> None:
     st.set_page_config(page_title="floor", layout="wide")
     sb = st.sidebar
+    sb.radio("Language", ["en", "zh"], key="lang", horizontal=True)
     sb.header("Model")
     sb.button("Article's worked example")
-    sb.radio("Model source", ["preset", "custom", "upload"], key="src", horizontal=True)
+    sb.radio("Model source", ["preset", "custom", "upload", "hf"], key="src", horizontal=True)
     sb.selectbox("Model preset", MODELS, key="model")
     sb.header("Workload")
     sb.select_slider("Weight format", FORMATS, key="weights")
@@ -54,6 +55,7 @@ def main() -> None:
     c1, c2 = sb.columns(2)
     c1.number_input("Tensor parallel", 1, 64, 1, key="tp")
     c2.number_input("Pipeline stages", 1, 64, 1, key="pp")
+    sb.number_input("Replicas", 1, 1024, 1, key="dp")
     sb.radio("Unit", ["GiB", "GB"], key="unit", horizontal=True)
     sb.radio("Chart download", ["png", "svg"], key="export", horizontal=True)
     sb.header("Speed")
@@ -117,7 +119,7 @@ def main() -> None:
     layout["annotations"] = annotations
     data.append({"type": "scatter", "x": [conc, conc], "y": [0, 100], "mode": "lines"})
     annotations.append({"x": conc, "y": 1, "yref": "paper", "text": f"chosen: {conc}"})
-    fig = go.Figure({"data": data, "layout": layout}, _validate=False)
+    fig = figure({"data": data, "layout": layout}, False)
     st.plotly_chart(fig, key="c1")
     # The speed chart: two panels, two lines and two limit lines per GPU, like the dashboard's.
     xs = np.arange(1, 121, dtype=np.float64)
@@ -140,9 +142,7 @@ def main() -> None:
             "shapes": speed_shapes,
         }
     )
-    st.plotly_chart(
-        go.Figure({"data": speed_data, "layout": speed_layout}, _validate=False), key="c3"
-    )
+    st.plotly_chart(figure({"data": speed_data, "layout": speed_layout}, False), key="c3")
     st.caption("speed notes")
     st.markdown("methods")
     st.dataframe(
@@ -150,7 +150,9 @@ def main() -> None:
         hide_index=True,
     )
     st.markdown("#### Compare")
-    st.columns([1, 1, 4])[0].button("Pin")
+    pin_cols = st.columns([1, 1, 4])
+    pin_cols[0].button("Pin")
+    pin_cols[1].button("Clear pins")
     bar_data: list[dict[str, Any]] = [
         {
             "type": "bar",
@@ -173,7 +175,7 @@ def main() -> None:
     )
     bar_layout = _layout("title", "subtitle", "GiB", "Scenario")
     bar_layout["barmode"] = "stack"
-    bars = go.Figure({"data": bar_data, "layout": bar_layout}, _validate=False)
+    bars = figure({"data": bar_data, "layout": bar_layout}, False)
     st.plotly_chart(bars, key="c2")
     table = pd.DataFrame(
         {
@@ -219,8 +221,6 @@ def main() -> None:
         {"type": "line", "x0": conc, "x1": conc, "y0": 0, "y1": 1, "yref": "paper"}
     ]
     plan_layout["annotations"] = [{"x": conc, "y": 1, "yref": "paper", "text": "target"}]
-    st.plotly_chart(
-        go.Figure({"data": plan_data, "layout": plan_layout}, _validate=False), key="c3"
-    )
+    st.plotly_chart(figure({"data": plan_data, "layout": plan_layout}, False), key="c4")
     with st.expander("Formulas"):
         st.markdown("formulas")
