@@ -680,8 +680,10 @@ def _largest_holding(est: Estimate, per_replica: int, hi: int) -> int:
     lo = 0  # holds (0 tokens trivially)
     top = hi + 1  # does not hold (beyond the limit)
     while top - lo > 1:
-        grid = np.unique(np.linspace(lo, top, _SEARCH_POINTS + 2)[1:-1].astype(np.int64))
-        grid = grid[(grid > lo) & (grid < top)]
+        grid = np.linspace(lo, top, _SEARCH_POINTS + 2)[1:-1].astype(np.int64)  # ascending
+        keep = (grid > lo) & (grid < top)
+        keep[1:] &= grid[1:] != grid[:-1]  # distinct (np.unique would sort again)
+        grid = grid[keep]
         if grid.size == 0:
             break
         ok = np.floor(est.max_concurrency_for_contexts(grid) + _EPS) >= per_replica

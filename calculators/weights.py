@@ -86,6 +86,7 @@ def _layers_bytes(
     return mats, _bytes(small, fmt.other_bits)
 
 
+@lru_cache(maxsize=4096)  # pure in frozen specs; every rerun asks again for the same model
 def weight_groups(model: ModelSpec, fmt: WeightFormat) -> WeightGroups:
     """Bytes of each tensor group of ``model`` stored in ``fmt`` (one full copy)."""
     pb = parameter_breakdown(model)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from calculators import Message, format_bytes
 from dashboard.bounds import cap_notices
+from dashboard.chart_spec import figure_height
 from dashboard.figures import compare_figure, concurrency_figure, plotly_config
 from dashboard.formulas import formulas_markdown
 from dashboard.i18n import _, ngettext, set_language, tr
@@ -112,7 +113,7 @@ def main() -> None:
     conc_fig = concurrency_figure(view, validate=False)
     st.plotly_chart(
         conc_fig,
-        config=plotly_config(view, "concurrency", export, int(conc_fig.layout.height)),
+        config=plotly_config(view, "concurrency", export, figure_height(conc_fig)),
         key="chart_concurrency",
     )
     if view.state.method != "article" and view.fits:
@@ -134,10 +135,10 @@ def main() -> None:
     scen, problems = scenarios(view, cat)
     for p in cap_notices(problems):
         st.warning(md_escape(tr(p)))
-    fig = compare_figure(scen, u, validate=False)  # specs are validated by the tests (~5 ms)
+    fig = compare_figure(scen, u, validate=False)  # a ChartSpec: the tests validate the spec
     st.plotly_chart(
         fig,
-        config=plotly_config(view, "compare", export, int(fig.layout.height)),
+        config=plotly_config(view, "compare", export, figure_height(fig)),
         key="chart_breakdown",
     )
 

@@ -12,12 +12,14 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.chart_spec import figure
 from dashboard.figures import FONT, GRID, SUB_LINE_PX, TITLE_LINE_PX, TITLE_PAD_PX, wrap
 from dashboard.i18n import _
 from dashboard.plan_view import PlanView
 
 # The page's chart style (dashboard.figures): Okabe-Ito colours for the GPU lines.
 LINE_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#000000")
+LINE_DASHES = ("solid", "dash", "solid", "dot", "dashdot", "longdash")
 # The chart sits in the right two thirds of the Plan section (about 900 px at a 1440 px window):
 # lines of at most this many Latin characters stay inside it (19 px bold title at ~10 px a
 # character, 13 px subtitle at ~7 px; figures.text_width counts a CJK character as two).
@@ -43,7 +45,14 @@ def plan_figure(pv: PlanView, model_label: str, validate: bool = True) -> go.Fig
                 "x": pv.targets[ok],
                 "y": need[ok],
                 "mode": "lines",
-                "line": {"shape": "hv", "width": 3, "color": LINE_COLORS[i % len(LINE_COLORS)]},
+                # steps of several GPU types often coincide: earlier lines are drawn wider and
+                # later ones dashed on top, so a line that another covers still shows
+                "line": {
+                    "shape": "hv",
+                    "width": max(2.0, 7.0 - 1.2 * i),
+                    "dash": LINE_DASHES[i % len(LINE_DASHES)],
+                    "color": LINE_COLORS[i % len(LINE_COLORS)],
+                },
                 "name": _escape(name),
                 "hovertemplate": _("%{y} GPUs for %{x} requests")
                 + "<extra>"
@@ -128,4 +137,4 @@ def plan_figure(pv: PlanView, model_label: str, validate: bool = True) -> go.Fig
                 "showarrow": False,
             }
         )
-    return go.Figure({"data": data, "layout": layout}, _validate=validate)
+    return figure({"data": data, "layout": layout}, validate)

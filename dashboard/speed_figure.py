@@ -9,6 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.chart_spec import figure
 from dashboard.figures import FONT_FAMILY
 from dashboard.i18n import _
 from dashboard.speed_view import SpeedView
@@ -178,4 +179,4 @@ def speed_figure(
         "annotations": annotations,
         "hoverlabel": {"font": {"size": 13}},
     }
-    return go.Figure({"data": data, "layout": layout}, _validate=validate)
+    return figure({"data": data, "layout": layout}, validate)

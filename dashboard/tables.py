@@ -21,39 +21,37 @@ def fit_table(
     (dashboard.plan_view.longest_contexts, as text)."""
     u = view.state.unit
     n = view.gpus_per_replica
-    range_col = _("Range low–high")
     s = view.state
-    rows = []
-    for i, f in enumerate(view.fits):
-        extra: dict[str, Any] = {}
-        if speed is not None and s.slo:
-            line = speed.lines[i]
-            tokens = s.in_tok + s.out_tok
-            extra[_("Max requests @ {n:,} tokens (speed chart)").format(n=tokens)] = line.fits
-            slo_col = _("Max meeting SLO (≥ {tps:g} tok/s/user, TTFT ≤ {ttft:g} s)").format(
-                tps=s.slo_tps, ttft=s.slo_ttft
-            )
-            extra[slo_col] = "—" if line.problem else f"{line.max_meeting_slo or 0:,}"
-        rows.append(
-            {
-                _("GPU setup"): setup_label(f.gpu.name, n, view.state.dp),
-                _("Usable/GPU ({unit})").format(unit=u): round(to_unit(f.budget_bytes, u), 2),
-                _("Fits {n:,}?").format(n=view.state.conc): _("yes") if f.fits else _("no"),
-                _("Headroom/GPU ({unit})").format(unit=u): round(to_unit(f.headroom_bytes, u), 2),
-                _("Max requests @ {ctx:,} tok").format(ctx=view.state.ctx): f.max_requests,
-                _("Max @ {avg:,} tok (avg)").format(avg=view.state.avg): (f.max_requests_avg),
-                range_col: _range_text(f.estimate.max_concurrency_range()),
-                **extra,
-            }
+    fits = view.fits
+    columns: dict[str, list[Any]] = {
+        _("GPU setup"): [setup_label(f.gpu.name, n, s.dp) for f in fits],
+        _("Usable/GPU ({unit})").format(unit=u): [
+            round(to_unit(f.budget_bytes, u), 2) for f in fits
+        ],
+        _("Fits {n:,}?").format(n=s.conc): [_("yes") if f.fits else _("no") for f in fits],
+        _("Headroom/GPU ({unit})").format(unit=u): [
+            round(to_unit(f.headroom_bytes, u), 2) for f in fits
+        ],
+        _("Max requests @ {ctx:,} tok").format(ctx=s.ctx): [f.max_requests for f in fits],
+        _("Max @ {avg:,} tok (avg)").format(avg=s.avg): [f.max_requests_avg for f in fits],
+    }
+    ranges = [_range_text(f.estimate.max_concurrency_range()) for f in fits]
+    if any(r != "—" for r in ranges):  # the article's method has no ranges
+        columns[_("Range low–high")] = ranges
+    if speed is not None and s.slo:
+        lines = speed.lines[: len(fits)]
+        columns[_("Max requests @ {n:,} tokens (speed chart)").format(n=s.in_tok + s.out_tok)] = [
+            line.fits for line in lines
+        ]
+        slo_col = _("Max meeting SLO (≥ {tps:g} tok/s/user, TTFT ≤ {ttft:g} s)").format(
+            tps=s.slo_tps, ttft=s.slo_ttft
         )
-        if longest is not None:
-            rows[-1][_("Longest context @ {n} requests (tokens)").format(n=view.state.conc)] = (
-                longest[i]
-            )
-    table = pd.DataFrame(rows)
-    if range_col in table and (table[range_col] == "—").all():
-        table = table.drop(columns=[range_col])  # the article's method has no ranges
-    return table
+        columns[slo_col] = [
+            "—" if line.problem else f"{line.max_meeting_slo or 0:,}" for line in lines
+        ]
+    if longest is not None:
+        columns[_("Longest context @ {n} requests (tokens)").format(n=s.conc)] = list(longest)
+    return pd.DataFrame(columns)
 
 
 def setup_label(gpu: str, per_replica: int, replicas: int) -> str:
