@@ -67,6 +67,8 @@ class PlanView:
     notices: tuple[str, ...]
     ladder: FormatLadder | None = None
     ladder_setup: str = ""  # the setup the ladder is for, as text
+    weights_label: str = ""  # the page's names for the formats ("BF16", "FP8 (E4M3)"); ids if empty
+    kv_label: str = ""
 
     @property
     def subtitle(self) -> str:
@@ -77,8 +79,8 @@ class PlanView:
             "{weights} weights · KV {kv} · {ctx:,} tokens per request{avg} · {method} · "
             "TP ≤ {tp}, replicas of ≤ {n} GPUs unless the model needs more stages"
         ).format(
-            weights=p.weight_format,
-            kv=p.kv_cache_dtype,
+            weights=tr(self.weights_label) if self.weights_label else p.weight_format,
+            kv=tr(self.kv_label) if self.kv_label else p.kv_cache_dtype,
             ctx=t.context_len,
             avg=avg,
             method=tr(p.method_label),
@@ -190,6 +192,8 @@ def build_plan_view(
         notices=tuple(notices),
         ladder=ladder,
         ladder_setup=ladder_setup,
+        weights_label=view.weights_label,
+        kv_label=view.kv_label,
     )
 
 
