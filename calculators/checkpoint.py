@@ -468,9 +468,9 @@ def checkpoint_format(raw: Mapping[str, Any]) -> tuple[str, str | None]:
         if dtype in ("float16", "fp16", "half"):
             return "fp16", None
         if dtype in ("float32", "fp32", "float"):
-            return N_(
-                "bf16"
-            ), "float32 checkpoint: served in 16 bit (vLLM dtype=auto), weights bf16"
+            return "bf16", N_(
+                "float32 checkpoint: served in 16 bit (vLLM dtype=auto), weights bf16"
+            )
         return "bf16", None
     if not isinstance(q, Mapping):
         raise SpecError(N_("quantization_config: expected an object"))
