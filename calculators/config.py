@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from calculators.messages import N_, Message, message_of
+from calculators.messages import N_, Message
 from calculators.spec import (
     MAX_DIM,
     IndexerSpec,

@@ -114,13 +114,17 @@ def engine_speed(method: str) -> tuple[EngineSpeed, tuple[str, ...]]:
         return ENGINE_SPEED[method], ()
     if method == "sglang":
         return ENGINE_SPEED["vllm"], (
-            "SGLang: no SGLang measurement in the development data; vLLM's fitted step costs "
-            "are used (both run CUDA-graph decode with chunked prefill).",
+            N_(
+                "SGLang: no SGLang measurement in the development data; vLLM's fitted step costs "
+                "are used (both run CUDA-graph decode with chunked prefill)."
+            ),
         )
     if method == "llamacpp":
         return ENGINE_SPEED["vllm"], (
-            "llama.cpp: no llama.cpp measurement was fitted; vLLM's step costs are used "
-            "(single stream only).",
+            N_(
+                "llama.cpp: no llama.cpp measurement was fitted; vLLM's step costs are used "
+                "(single stream only)."
+            ),
         )
     raise SpecError(
         Message(
