@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from calculators.formats import WeightFormat
-from calculators.messages import Message
+from calculators.messages import N_, Message
 from calculators.spec import ModelSpec, SpecError
 from calculators.weights import pipeline_stages, weights_bytes, weights_bytes_per_stage
 
@@ -87,27 +87,55 @@ class TensorEntry:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or len(self.name) > 1000:
             raise SpecError(
-                f"tensor name: expected text of 1-1000 characters, got {self.name!r:.60}"
+                Message(
+                    "tensor name: expected text of 1-1000 characters, got {name!r:.60}",
+                    name=self.name,
+                )
             )
         if not isinstance(self.dtype, str) or not self.dtype or len(self.dtype) > 40:
             raise SpecError(
-                f"tensor {self.name!r:.80}: dtype {self.dtype!r:.40} is not a dtype name"
+                Message(
+                    "tensor {name!r:.80}: dtype {dtype!r:.40} is not a dtype name",
+                    name=self.name,
+                    dtype=self.dtype,
+                )
             )
         if not isinstance(self.shape, tuple) or len(self.shape) > 8:
-            raise SpecError(f"tensor {self.name!r:.80}: shape must be a tuple of at most 8 sizes")
+            raise SpecError(
+                Message(
+                    "tensor {name!r:.80}: shape must be a tuple of at most 8 sizes", name=self.name
+                )
+            )
         for d in self.shape:
             if isinstance(d, bool) or not isinstance(d, int) or d < 0:
-                raise SpecError(f"tensor {self.name!r:.80}: shape {self.shape!r:.60} is not sizes")
+                raise SpecError(
+                    Message(
+                        "tensor {name!r:.80}: shape {shape!r:.60} is not sizes",
+                        name=self.name,
+                        shape=self.shape,
+                    )
+                )
         n = self.nbytes
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_TENSOR_BYTES:
-            raise SpecError(f"tensor {self.name!r:.80}: {n!r:.30} bytes is not a tensor size")
+            raise SpecError(
+                Message(
+                    "tensor {name!r:.80}: {n!r:.30} bytes is not a tensor size", name=self.name, n=n
+                )
+            )
         bits = DTYPE_BITS.get(self.dtype)
         if bits is not None:
             expected = math.ceil(math.prod(self.shape) * bits / 8)
             if n != expected:
                 raise SpecError(
-                    f"tensor {self.name!r:.80}: {n:,} bytes stored for a {self.dtype} "
-                    f"{list(self.shape)} tensor ({expected:,} expected)"
+                    Message(
+                        "tensor {name!r:.80}: {n:,} bytes stored for a {dtype} {shape} tensor "
+                        "({expected:,} expected)",
+                        name=self.name,
+                        n=n,
+                        dtype=self.dtype,
+                        shape=list(self.shape),
+                        expected=expected,
+                    )
                 )
 
     @property
@@ -139,11 +167,19 @@ class CheckpointWeights:
 
     def __post_init__(self) -> None:
         if len(self.layer_matrix_bytes) != len(self.layer_small_bytes):
-            raise SpecError("checkpoint: per-layer matrix and small-tensor lists differ in length")
+            raise SpecError(
+                N_("checkpoint: per-layer matrix and small-tensor lists differ in length")
+            )
         for name in ("embedding_bytes", "lm_head_bytes", "vision_bytes", "other_bytes"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise SpecError(f"checkpoint {name}: must be a non-negative integer, got {v!r}")
+                raise SpecError(
+                    Message(
+                        "checkpoint {name}: must be a non-negative integer, got {v!r}",
+                        name=name,
+                        v=v,
+                    )
+                )
 
     @property
     def num_layers(self) -> int:
@@ -196,7 +232,12 @@ def checkpoint_weights(
     SpecError when the list is empty, too long, or names a tensor twice.
     """
     if isinstance(num_hidden_layers, bool) or not 0 < num_hidden_layers <= 10_000:
-        raise SpecError(f"checkpoint: {num_hidden_layers!r} is not a layer count")
+        raise SpecError(
+            Message(
+                "checkpoint: {num_hidden_layers!r} is not a layer count",
+                num_hidden_layers=num_hidden_layers,
+            )
+        )
     n = num_hidden_layers
     matrices = [0] * n
     small = [0] * n
@@ -206,9 +247,11 @@ def checkpoint_weights(
     seen: set[str] = set()
     for t in tensors:
         if len(seen) >= MAX_TENSORS:
-            raise SpecError(f"checkpoint: more than {MAX_TENSORS:,} tensors")
+            raise SpecError(
+                Message("checkpoint: more than {max_tensors:,} tensors", max_tensors=MAX_TENSORS)
+            )
         if t.name in seen:
-            raise SpecError(f"checkpoint: tensor {t.name!r:.80} appears twice")
+            raise SpecError(Message("checkpoint: tensor {name!r:.80} appears twice", name=t.name))
         seen.add(t.name)
         by_dtype[t.dtype] = by_dtype.get(t.dtype, 0) + t.nbytes
         if _VISION.search(t.name):
@@ -241,21 +284,32 @@ def checkpoint_weights(
     out_notes = list(notes)
     if skipped_layers:
         out_notes.append(
-            f"checkpoint layers {', '.join(str(i) for i in sorted(skipped_layers))} are beyond "
-            f"num_hidden_layers {n} (e.g. multi-token prediction): not loaded, not counted"
+            Message(
+                "checkpoint layers {items} are beyond num_hidden_layers {n} (e.g. multi-token "
+                "prediction): not loaded, not counted",
+                items=", ".join(str(i) for i in sorted(skipped_layers)),
+                n=n,
+            )
         )
     empty = [i for i in range(n) if not matrices[i]]
     if empty:
         raise SpecError(
-            f"checkpoint: no weight matrices for layer(s) {_ranges(empty)} of {n}; "
-            "the tensor list does not match the config's num_hidden_layers"
+            Message(
+                "checkpoint: no weight matrices for layer(s) {layers} of {n}; the tensor list "
+                "does not match the config's num_hidden_layers",
+                layers=_ranges(empty),
+                n=n,
+            )
         )
     if not embedding:
-        out_notes.append("checkpoint: no token-embedding tensor recognised by name")
+        out_notes.append(N_("checkpoint: no token-embedding tensor recognised by name"))
     if tied_head:
         out_notes.append(
-            f"checkpoint stores an lm_head of {tied_head:,} bytes, but the embeddings are tied: "
-            "loaded once, not counted"
+            Message(
+                "checkpoint stores an lm_head of {tied_head:,} bytes, but the embeddings are "
+                "tied: loaded once, not counted",
+                tied_head=tied_head,
+            )
         )
     return CheckpointWeights(
         format_id=format_id,
@@ -414,76 +468,111 @@ def checkpoint_format(raw: Mapping[str, Any]) -> tuple[str, str | None]:
         if dtype in ("float16", "fp16", "half"):
             return "fp16", None
         if dtype in ("float32", "fp32", "float"):
-            return "bf16", "float32 checkpoint: served in 16 bit (vLLM dtype=auto), weights bf16"
+            return "bf16", N_(
+                "float32 checkpoint: served in 16 bit (vLLM dtype=auto), weights bf16"
+            )
         return "bf16", None
     if not isinstance(q, Mapping):
-        raise SpecError("quantization_config: expected an object")
+        raise SpecError(N_("quantization_config: expected an object"))
     method = q.get("quant_method")
     if not isinstance(method, str) or method not in _QUANT_METHODS:
         raise SpecError(
-            f"quantization_config: quant_method {method!r:.40} is not one the planner knows "
-            f"({', '.join(_QUANT_METHODS)}); choose the weight format by hand"
+            Message(
+                "quantization_config: quant_method {method!r:.40} is not one the planner knows "
+                "({quant_methods}); choose the weight format by hand",
+                method=method,
+                quant_methods=", ".join(_QUANT_METHODS),
+            )
         )
     label = f"quantization_config {method}"
     if method in ("fp8", "fbgemm_fp8"):
-        return "fp8", f"{label}: weights fp8"
+        return "fp8", Message("{label}: weights fp8", label=label)
     if method in ("gptq", "awq"):
         bits = q.get("bits", q.get("w_bit"))
         if bits == 4:
             fmt = "gptq-int4" if method == "gptq" else "awq-int4"
-            return fmt, f"{label} 4-bit: weights {fmt}"
+            return fmt, Message("{label} 4-bit: weights {fmt}", label=label, fmt=fmt)
         if bits == 8 and method == "gptq":
-            return "int8", f"{label} 8-bit: weights int8 (plus group scales)"
-        raise SpecError(f"quantization_config: {method} with {bits!r:.20} bits is not supported")
+            return "int8", Message("{label} 8-bit: weights int8 (plus group scales)", label=label)
+        raise SpecError(
+            Message(
+                "quantization_config: {method} with {bits!r:.20} bits is not supported",
+                method=method,
+                bits=bits,
+            )
+        )
     if method == "mxfp4":
         skip = q.get("modules_to_not_convert") or []
         if isinstance(skip, list) and any("attn" in str(m) for m in skip):
-            return "mxfp4-experts", f"{label}: experts mxfp4, attention and embeddings bf16"
-        return "mxfp4", f"{label}: weights mxfp4"
+            return "mxfp4-experts", Message(
+                "{label}: experts mxfp4, attention and embeddings bf16", label=label
+            )
+        return "mxfp4", Message("{label}: weights mxfp4", label=label)
     if method == "bitsandbytes":
         if q.get("load_in_8bit") is True:
-            return "int8", f"{label} 8-bit: weights int8"
+            return "int8", Message("{label} 8-bit: weights int8", label=label)
         if q.get("load_in_4bit") is True:
             return "int4", (
-                f"{label} 4-bit (NF4/FP4): int4 plus one absmax per 64 weights; "
-                "without the checkpoint's tensors the ideal int4 understates it by ~3 %"
+                Message(
+                    "{label} 4-bit (NF4/FP4): int4 plus one absmax per 64 weights; without the "
+                    "checkpoint's tensors the ideal int4 understates it by ~3 %",
+                    label=label,
+                )
             )
-        raise SpecError("quantization_config: bitsandbytes without load_in_4bit/load_in_8bit")
+        raise SpecError(N_("quantization_config: bitsandbytes without load_in_4bit/load_in_8bit"))
     if method == "modelopt":
         algo = str(q.get("quant_algo", "")).upper()
         if algo == "FP8":
-            return "fp8", f"{label} FP8: weights fp8"
+            return "fp8", Message("{label} FP8: weights fp8", label=label)
         if algo == "NVFP4":
-            return "nvfp4", f"{label} NVFP4: weights nvfp4"
-        raise SpecError(f"quantization_config: modelopt quant_algo {algo!r:.30} is not supported")
+            return "nvfp4", Message("{label} NVFP4: weights nvfp4", label=label)
+        raise SpecError(
+            Message(
+                "quantization_config: modelopt quant_algo {algo!r:.30} is not supported", algo=algo
+            )
+        )
     return _compressed_tensors(q, label)
 
 
 def _compressed_tensors(q: Mapping[str, Any], label: str) -> tuple[str, str | None]:
     groups = q.get("config_groups")
     if not isinstance(groups, Mapping) or not groups:
-        raise SpecError("quantization_config: compressed-tensors without config_groups")
+        raise SpecError(N_("quantization_config: compressed-tensors without config_groups"))
     kinds = set()
     for g in groups.values():
         w = g.get("weights") if isinstance(g, Mapping) else None
         if not isinstance(w, Mapping):
-            raise SpecError("quantization_config: a compressed-tensors group has no weights scheme")
+            raise SpecError(
+                N_("quantization_config: a compressed-tensors group has no weights scheme")
+            )
         kinds.add((w.get("num_bits"), w.get("type")))
     if len(kinds) != 1:
         raise SpecError(
-            f"quantization_config: compressed-tensors mixes schemes {sorted(map(str, kinds))}"
+            Message(
+                "quantization_config: compressed-tensors mixes schemes {schemes}",
+                schemes=sorted(map(str, kinds)),
+            )
         )
     bits, kind = kinds.pop()
     if (bits, kind) == (8, "float"):
-        return "fp8", f"{label} (8-bit float): weights fp8"
+        return "fp8", Message("{label} (8-bit float): weights fp8", label=label)
     if (bits, kind) == (8, "int"):
-        return "int8", f"{label} (8-bit int): weights int8"
+        return "int8", Message("{label} (8-bit int): weights int8", label=label)
     if (bits, kind) == (4, "int"):
-        return "gptq-int4", (f"{label} (packed int4 with group scales): sized like GPTQ int4 g128")
+        return "gptq-int4", (
+            Message(
+                "{label} (packed int4 with group scales): sized like GPTQ int4 g128", label=label
+            )
+        )
     if (bits, kind) == (4, "float"):
-        return "nvfp4", f"{label} (4-bit float): weights nvfp4"
+        return "nvfp4", Message("{label} (4-bit float): weights nvfp4", label=label)
     raise SpecError(
-        f"quantization_config: compressed-tensors {bits!r:.10}-bit {kind!r:.10} is not supported"
+        Message(
+            "quantization_config: compressed-tensors {bits!r:.10}-bit {kind!r:.10} is not "
+            "supported",
+            bits=bits,
+            kind=kind,
+        )
     )
 
 

@@ -261,18 +261,27 @@ _QKV_BIAS: Final[frozenset[str]] = frozenset(
 )
 # Architectures the planner cannot model, refused by name with the concept it lacks.
 REFUSED: Final[dict[str, str]] = {
-    "falcon_h1": "Falcon-H1 runs attention and Mamba heads side by side in every layer "
-    "(parallel hybrid), which the planner does not model",
-    "zamba": "Zamba shares one attention block across Mamba layers (shared-weight hybrid), "
-    "which the planner does not model",
-    "zamba2": "Zamba2 shares attention blocks across Mamba layers (shared-weight hybrid), "
-    "which the planner does not model",
-    "rwkv": "RWKV is a recurrent model (no attention, a WKV state per layer) the planner does "
-    "not model",
-    "t5": "T5 is an encoder-decoder; the planner models decoder-only LLMs",
-    "bart": "BART is an encoder-decoder; the planner models decoder-only LLMs",
-    "whisper": "Whisper is an encoder-decoder speech model; the planner models decoder-only LLMs",
-    "bert": "BERT is an encoder (no KV cache); the planner models decoder-only LLMs",
+    "falcon_h1": N_(
+        "Falcon-H1 runs attention and Mamba heads side by side in every layer "
+        "(parallel hybrid), which the planner does not model"
+    ),
+    "zamba": N_(
+        "Zamba shares one attention block across Mamba layers (shared-weight hybrid), "
+        "which the planner does not model"
+    ),
+    "zamba2": N_(
+        "Zamba2 shares attention blocks across Mamba layers (shared-weight hybrid), "
+        "which the planner does not model"
+    ),
+    "rwkv": N_(
+        "RWKV is a recurrent model (no attention, a WKV state per layer) the planner does not model"
+    ),
+    "t5": N_("T5 is an encoder-decoder; the planner models decoder-only LLMs"),
+    "bart": N_("BART is an encoder-decoder; the planner models decoder-only LLMs"),
+    "whisper": N_(
+        "Whisper is an encoder-decoder speech model; the planner models decoder-only LLMs"
+    ),
+    "bert": N_("BERT is an encoder (no KV cache); the planner models decoder-only LLMs"),
 }
 
 
@@ -320,11 +329,21 @@ def _float(d: Mapping[str, Any], name: str, default: float, lo: float, hi: float
         return default
     if isinstance(v, int) and not isinstance(v, bool) and not lo <= v <= hi:
         # checked as an integer: float() of one past ~10^308 overflows
-        raise SpecError(f"{name}: {shown_value(v)} is outside {lo:g}..{hi:g}")
+        raise SpecError(
+            Message(
+                "{name}: {v} is outside {lo:g}..{hi:g}", name=name, v=shown_value(v), lo=lo, hi=hi
+            )
+        )
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise SpecError(f"{name}: expected a finite number, got {shown_value(v)}")
+        raise SpecError(
+            Message("{name}: expected a finite number, got {v}", name=name, v=shown_value(v))
+        )
     if not lo <= v <= hi:
-        raise SpecError(f"{name}: {shown_value(v)} is outside {lo:g}..{hi:g}")
+        raise SpecError(
+            Message(
+                "{name}: {v} is outside {lo:g}..{hi:g}", name=name, v=shown_value(v), lo=lo, hi=hi
+            )
+        )
     return float(v)
 
 
@@ -353,7 +372,7 @@ def _int_list(d: Mapping[str, Any], name: str) -> list[int] | None:
     if not isinstance(v, list) or not all(
         isinstance(x, int) and not isinstance(x, bool) for x in v
     ):
-        raise SpecError(f"{name}: expected a list of integers")
+        raise SpecError(Message("{name}: expected a list of integers", name=name))
     return v
 
 
@@ -387,13 +406,13 @@ def _flatten(raw: Mapping[str, Any]) -> dict[str, Any]:
     attn = d.get("attn_config")
     if attn is not None:
         if not isinstance(attn, Mapping):
-            raise SpecError("attn_config: expected an object")
+            raise SpecError(N_("attn_config: expected an object"))
         if attn.get("kv_n_heads") is not None:
             d.setdefault("num_key_value_heads", attn["kv_n_heads"])
     ffn = d.get("ffn_config")
     if ffn is not None:
         if not isinstance(ffn, Mapping):
-            raise SpecError("ffn_config: expected an object")
+            raise SpecError(N_("ffn_config: expected an object"))
         for src, dst in (
             ("ffn_hidden_size", "moe_intermediate_size"),
             ("moe_num_experts", "num_experts"),
@@ -450,10 +469,14 @@ def _hybrid(
     pattern = d.get("hybrid_override_pattern")
     if pattern is not None:
         if not isinstance(pattern, str) or len(pattern) != n:
-            raise SpecError(f"hybrid_override_pattern: expected a string of {n} characters")
+            raise SpecError(
+                Message("hybrid_override_pattern: expected a string of {n} characters", n=n)
+            )
         bad = sorted(set(pattern) - set(_PATTERN_CHARS))
         if bad:
-            raise SpecError(f"hybrid_override_pattern: unknown block type(s) {bad}")
+            raise SpecError(
+                Message("hybrid_override_pattern: unknown block type(s) {bad}", bad=bad)
+            )
         types = tuple(_PATTERN_CHARS[c] for c in pattern)
         moe = tuple(i for i, c in enumerate(pattern) if c == "E")
         mlp = tuple(c == "-" for c in pattern)
@@ -461,9 +484,13 @@ def _hybrid(
     blocks = d.get("layers_block_type")
     if blocks is not None:
         if not isinstance(blocks, list) or len(blocks) != n:
-            raise SpecError(f"layers_block_type: expected a list of {n} names")
+            raise SpecError(Message("layers_block_type: expected a list of {n} names", n=n))
         if not all(isinstance(b, str) and b in _MIXER_NAMES for b in blocks):
-            raise SpecError(f"layers_block_type: unknown block type in {blocks[:8]!r:.80}")
+            raise SpecError(
+                Message(
+                    "layers_block_type: unknown block type in {blocks!r:.80}", blocks=blocks[:8]
+                )
+            )
         types = tuple(_MIXER_NAMES[b] for b in blocks)
         if model_type == "nemotron_h":  # single-mixer blocks
             moe = tuple(i for i, b in enumerate(blocks) if b == "moe")
@@ -473,14 +500,14 @@ def _hybrid(
         period = _int(d, "attn_layer_period", required=False, default=8)
         offset = _int(d, "attn_layer_offset", required=False, default=4)
         if period <= 0 or not 0 <= offset < period:
-            raise SpecError("attn_layer_period/attn_layer_offset: need period > offset >= 0")
+            raise SpecError(N_("attn_layer_period/attn_layer_offset: need period > offset >= 0"))
         types = tuple("full_attention" if i % period == offset else "mamba" for i in range(n))
         jamba_moe: tuple[int, ...] | None = None
         if _int(d, "num_experts", required=False) > 1:
             ep = _int(d, "expert_layer_period", required=False, default=2)
             eo = _int(d, "expert_layer_offset", required=False, default=1)
             if ep <= 0 or not 0 <= eo < ep:
-                raise SpecError("expert_layer_period/offset: need period > offset >= 0")
+                raise SpecError(N_("expert_layer_period/offset: need period > offset >= 0"))
             jamba_moe = tuple(i for i in range(n) if i % ep == eo)
         return types, jamba_moe, None
     attn_list = d.get("attn_type_list")
@@ -490,7 +517,7 @@ def _hybrid(
             or len(attn_list) != n
             or not all(a in (0, 1) and not isinstance(a, bool) for a in attn_list)
         ):
-            raise SpecError(f"attn_type_list: expected {n} entries of 0 or 1")
+            raise SpecError(Message("attn_type_list: expected {n} entries of 0 or 1", n=n))
         if all(a == 1 for a in attn_list):
             return None
         return tuple("full_attention" if a else "linear_attention" for a in attn_list), None, None
@@ -499,12 +526,16 @@ def _hybrid(
         isinstance(t, str) and _MIXER_NAMES.get(t) in ("mamba", "linear_attention") for t in raw
     ):
         if len(raw) != n or not all(isinstance(t, str) and t in _MIXER_NAMES for t in raw):
-            raise SpecError(f"layer_types: expected {n} known layer types, got {raw[:6]!r:.80}")
+            raise SpecError(
+                Message(
+                    "layer_types: expected {n} known layer types, got {raw!r:.80}", n=n, raw=raw[:6]
+                )
+            )
         return tuple(_MIXER_NAMES[t] for t in raw), None, None
     if raw is None and "full_attention_interval" in d and "linear_num_value_heads" in d:
         k = _int(d, "full_attention_interval")
         if k <= 0:
-            raise SpecError("full_attention_interval: must be positive")
+            raise SpecError(N_("full_attention_interval: must be positive"))
         return (
             tuple("full_attention" if (i + 1) % k == 0 else "linear_attention" for i in range(n)),
             None,
@@ -517,7 +548,7 @@ def _state(d: Mapping[str, Any], model_type: str, hidden: int, kinds: set[str]) 
     """The state-layer description from the config's Mamba / linear-attention fields."""
     ssm_dtype = _get(d, "mamba_ssm_cache_dtype", "mamba_ssm_dtype")
     if ssm_dtype is not None and not isinstance(ssm_dtype, str):
-        raise SpecError("mamba_ssm_cache_dtype: expected a dtype name")
+        raise SpecError(N_("mamba_ssm_cache_dtype: expected a dtype name"))
     if ssm_dtype is None and model_type == "nemotron_h":
         # vLLM NemotronHForCausalLMConfig: the SSM state defaults to float32 for Nemotron-H.
         ssm_dtype = "float32"
@@ -540,8 +571,10 @@ def _state(d: Mapping[str, Any], model_type: str, hidden: int, kinds: set[str]) 
             hd = _int(d, "head_dim", required=False, default=hidden // max(1, heads))
             return StateSpec(kind="lightning", num_heads=heads, head_dim=hd)
         raise SpecError(
-            "layer_types: linear_attention layers without Gated DeltaNet "
-            "(linear_num_value_heads) or lightning-attention fields"
+            N_(
+                "layer_types: linear_attention layers without Gated DeltaNet "
+                "(linear_num_value_heads) or lightning-attention fields"
+            )
         )
     # Mamba-1 or Mamba-2
     n_heads = _int(d, "mamba_num_heads", "mamba_n_heads", required=False)
@@ -569,7 +602,11 @@ def _state(d: Mapping[str, Any], model_type: str, hidden: int, kinds: set[str]) 
     if expand is None:
         expand = 2
     if isinstance(expand, bool) or not isinstance(expand, int | float) or not 0 < expand <= 64:
-        raise SpecError(f"mamba_expand: expected a number from 0 to 64, got {expand!r:.30}")
+        raise SpecError(
+            Message(
+                "mamba_expand: expected a number from 0 to 64, got {expand!r:.30}", expand=expand
+            )
+        )
     inner = _int(d, "mamba_intermediate_size", required=False) or int(expand * hidden)
     if model_type in ("mamba", "falcon_mamba") and _present(d, "intermediate_size"):
         inner = _int(d, "intermediate_size")
@@ -577,7 +614,9 @@ def _state(d: Mapping[str, Any], model_type: str, hidden: int, kinds: set[str]) 
     if rank is None or rank == "auto":
         rank = math.ceil(hidden / 16)  # transformers MambaConfig/JambaConfig: ceil(h / 16)
     elif isinstance(rank, bool) or not isinstance(rank, int):
-        raise SpecError(f"mamba_dt_rank: expected an integer or 'auto', got {rank!r:.30}")
+        raise SpecError(
+            Message("mamba_dt_rank: expected an integer or 'auto', got {rank!r:.30}", rank=rank)
+        )
     return StateSpec(
         kind="mamba",
         intermediate_size=inner,
@@ -642,7 +681,12 @@ def _layer_types(
         else:
             interval = _int(d, "no_rope_layer_interval", required=False, default=4)
             if interval <= 0:
-                raise SpecError(f"no_rope_layer_interval: must be positive, got {interval}")
+                raise SpecError(
+                    Message(
+                        "no_rope_layer_interval: must be positive, got {interval}",
+                        interval=interval,
+                    )
+                )
             types = tuple(
                 "full_attention" if (i + 1) % interval == 0 else "chunked_attention"
                 for i in range(n)
@@ -673,7 +717,11 @@ def _moe_layers(
         freq = d.get("moe_layer_freq")
         if isinstance(freq, list):  # GLM-4.5 style list of 0/1 per layer
             if len(freq) != n:
-                raise SpecError(f"moe_layer_freq: {len(freq)} entries for {n} layers")
+                raise SpecError(
+                    Message(
+                        "moe_layer_freq: {n_freq} entries for {n} layers", n_freq=len(freq), n=n
+                    )
+                )
             return tuple(i for i in range(n) if i >= k and freq[i])
         step = _int(d, "moe_layer_freq", required=False, default=1) or 1
         return tuple(i for i in range(n) if i >= k and i % step == 0)
@@ -708,18 +756,20 @@ def _nas_blocks(
     if blocks is None:
         return None
     if not isinstance(blocks, list) or len(blocks) != n:
-        raise SpecError(f"block_configs: expected a list of {n} blocks")
+        raise SpecError(Message("block_configs: expected a list of {n} blocks", n=n))
     kv, q, mlp, types = [], [], [], []
     for i, b in enumerate(blocks):
         if not isinstance(b, Mapping):
-            raise SpecError(f"block_configs[{i}]: expected an object")
+            raise SpecError(Message("block_configs[{i}]: expected an object", i=i))
         a = b.get("attention") or {}
         f = b.get("ffn") or {}
         if not isinstance(a, Mapping) or not isinstance(f, Mapping):
-            raise SpecError(f"block_configs[{i}]: attention and ffn must be objects")
+            raise SpecError(Message("block_configs[{i}]: attention and ffn must be objects", i=i))
         if a.get("replace_with_linear") or f.get("replace_with_linear"):
             raise SpecError(
-                f"block_configs[{i}]: a block replaced with a linear layer is not modelled"
+                Message(
+                    "block_configs[{i}]: a block replaced with a linear layer is not modelled", i=i
+                )
             )
         if a.get("no_op"):
             kv.append(0)
@@ -729,8 +779,13 @@ def _nas_blocks(
             group = _int(a, "n_heads_in_group")
             if group <= 0 or heads % group:
                 raise SpecError(
-                    f"block_configs[{i}].attention.n_heads_in_group: {group} does not divide "
-                    f"{heads} heads"
+                    Message(
+                        "block_configs[{i}].attention.n_heads_in_group: {group} does not divide "
+                        "{heads} heads",
+                        i=i,
+                        group=group,
+                        heads=heads,
+                    )
                 )
             kv.append(heads // group)
             q.append(heads)
@@ -768,12 +823,14 @@ def _vision(d: Mapping[str, Any], outer_type: str, text_hidden: int) -> VisionSp
     vh = _int(v, "hidden_size")
     vi = _int(v, "intermediate_size")
     if vh > MAX_DIM or vi > MAX_DIM:
-        raise SpecError(f"vision_config: hidden_size/intermediate_size over {MAX_DIM}")
+        raise SpecError(
+            Message("vision_config: hidden_size/intermediate_size over {max_dim}", max_dim=MAX_DIM)
+        )
     if kind.startswith("mistral3") or kind.startswith("pixtral"):
         # Pixtral: SiLU-gated MLP, no biases, 2-D RoPE; projector = norm + patch merger + 2 linears.
         merge = _int(d, "spatial_merge_size", required=False, default=2)
         if not 0 < merge <= 64:
-            raise SpecError(f"spatial_merge_size: {merge} is outside 1..64")
+            raise SpecError(Message("spatial_merge_size: {merge} is outside 1..64", merge=merge))
         gated, bias, learned = True, False, False
         projector = vh + (vh * merge * merge) * vh + vh * text_hidden + text_hidden * text_hidden
     elif kind.startswith("llama4"):
@@ -787,13 +844,24 @@ def _vision(d: Mapping[str, Any], outer_type: str, text_hidden: int) -> VisionSp
             ("projector_output_dim", p_out),
         ):
             if not 0 < val <= MAX_DIM:
-                raise SpecError(f"vision_config.{name}: {val} is outside 1..{MAX_DIM}")
+                raise SpecError(
+                    Message(
+                        "vision_config.{name}: {val} is outside 1..{max_dim}",
+                        name=name,
+                        val=val,
+                        max_dim=MAX_DIM,
+                    )
+                )
         # pixel_shuffle_ratio shrinks the patch grid (0.5 in Llama 4): 1/ratio^2 more channels.
         ratio = _float(v, "pixel_shuffle_ratio", 0.5, 1e-9, 1.0)
         if ratio < MIN_PIXEL_SHUFFLE_RATIO:
             raise SpecError(
-                f"vision_config.pixel_shuffle_ratio: {ratio:g} is below "
-                f"{MIN_PIXEL_SHUFFLE_RATIO} (Llama 4 uses 0.5)"
+                Message(
+                    "vision_config.pixel_shuffle_ratio: {ratio:g} is below "
+                    "{min_pixel_shuffle_ratio} (Llama 4 uses 0.5)",
+                    ratio=ratio,
+                    min_pixel_shuffle_ratio=MIN_PIXEL_SHUFFLE_RATIO,
+                )
             )
         shuffled = round(vh / (ratio * ratio))
         gated, bias, learned = False, True, True
@@ -825,7 +893,9 @@ def _dims(v: Mapping[str, Any], *names: str) -> list[int]:
     for n in names:
         x = _int(v, n)
         if not 0 < x <= MAX_DIM:
-            raise SpecError(f"vision_config.{n}: {x} is outside 1..{MAX_DIM}")
+            raise SpecError(
+                Message("vision_config.{n}: {x} is outside 1..{max_dim}", n=n, x=x, max_dim=MAX_DIM)
+            )
         out.append(x)
     return out
 
@@ -837,7 +907,13 @@ def _qwen2_vl_vision(v: Mapping[str, Any], text_hidden: int) -> VisionSpec:
     # Qwen2VLVisionConfig defaults (transformers): depth 32, embed_dim 1280, mlp_ratio 4.
     e = _int(v, "embed_dim", required=False, default=1280)
     if not 0 < e <= MAX_DIM:
-        raise SpecError(f"vision_config.embed_dim: {e} is outside 1..{MAX_DIM}")
+        raise SpecError(
+            Message(
+                "vision_config.embed_dim: {e} is outside 1..{max_dim}",
+                e=e,
+                max_dim=MAX_DIM,
+            )
+        )
     ratio = _float(v, "mlp_ratio", 4.0, 0.1, 64.0)
     merge = _int(v, "spatial_merge_size", required=False, default=2)
     out = _int(v, "hidden_size", required=False, default=text_hidden)
@@ -948,10 +1024,14 @@ def _phi3_vision(d: Mapping[str, Any], text_hidden: int) -> VisionSpec:
     glb_GN/sub_GN separators (transformers-remote image_embedding_phi3_v)."""
     proc = d.get("img_processor")
     if not isinstance(proc, Mapping):
-        raise SpecError("img_processor: expected an object naming the vision tower")
+        raise SpecError(N_("img_processor: expected an object naming the vision tower"))
     name = str(proc.get("model_name") or proc.get("name") or "")
     if "clip" not in name:
-        raise SpecError(f"img_processor: vision tower {name[:60]!r} is not modelled (CLIP only)")
+        raise SpecError(
+            Message(
+                "img_processor: vision tower {name!r} is not modelled (CLIP only)", name=name[:60]
+            )
+        )
     h, i, layers, patch, image = _CLIP_L14_336
     dim_out = _int(proc, "image_dim_out", required=False, default=h)
     # CLIP also has a class embedding and a pre-LayerNorm; positions = patches + 1 (class token).
@@ -976,7 +1056,7 @@ def _phi3_vision(d: Mapping[str, Any], text_hidden: int) -> VisionSpec:
 # --- the reader ------------------------------------------------------------------------------
 # Pure state-space models (every layer a Mamba mixer, no attention, no MLP).
 _PURE_SSM: Final[frozenset[str]] = frozenset({"mamba", "mamba2", "falcon_mamba"})
-_16BIT_NOTE: Final[str] = (
+_16BIT_NOTE: Final[str] = N_(
     "config.json says torch_dtype float32: engines serve float32 checkpoints in 16 bit by default "
     "(vLLM/SGLang dtype auto casts float32 to bfloat16/float16), so KV, state and activations "
     "are sized at 2 bytes"
@@ -1016,7 +1096,7 @@ def _attention_bias(d: Mapping[str, Any], model_type: str, fam: Family) -> bool:
     if v is None:
         return fam.attention_bias or model_type in _QKV_BIAS
     if not isinstance(v, bool):
-        raise SpecError(f"attention_bias: expected true or false, got {v!r:.40}")
+        raise SpecError(Message("attention_bias: expected true or false, got {v!r:.40}", v=v))
     return v
 
 
@@ -1029,7 +1109,7 @@ def _mlp_bias(d: Mapping[str, Any], model_type: str, fam: Family) -> bool:
     if v is None:
         return fam.mlp_bias
     if not isinstance(v, bool):
-        raise SpecError(f"mlp_bias: expected true or false, got {v!r:.40}")
+        raise SpecError(Message("mlp_bias: expected true or false, got {v!r:.40}", v=v))
     return v
 
 
@@ -1057,22 +1137,25 @@ def model_from_config(
     outer_type = str(d.get("_outer_model_type") or model_type)
     for t in (model_type, outer_type):
         if t in REFUSED:
-            raise SpecError(f"model_type {t!r}: {REFUSED[t]}")
+            raise SpecError(Message("model_type {t!r}: {reason}", t=t, reason=Message(REFUSED[t])))
     notes: list[str] = []
     warnings: list[str] = []
     fam = FAMILIES.get(model_type) or FAMILIES.get(outer_type)
     if fam is None:
         warnings.append(
-            f"model_type {model_type[:40]!r} is not a family the planner has verified: read as a "
-            "Llama-style decoder (gated MLP, RMSNorm, lm_head untied unless the config ties it); "
-            "the architecture and parameter count are unverified"
+            Message(
+                "model_type {model_type!r} is not a family the planner has verified: read as a "
+                "Llama-style decoder (gated MLP, RMSNorm, lm_head untied unless the config "
+                "ties it); the architecture and parameter count are unverified",
+                model_type=model_type[:40],
+            )
         )
         fam = _DEC
     n = _int(d, "num_hidden_layers")
     if n <= 0:
         raise SpecError(Message("num_hidden_layers: must be positive, got {n}", n=n))
     if n > 10_000:
-        raise SpecError(f"num_hidden_layers: {n} is over 10000")
+        raise SpecError(Message("num_hidden_layers: {n} is over 10000", n=n))
     hidden = _int(d, "hidden_size")
     pure_ssm = model_type in _PURE_SSM
     if pure_ssm:
@@ -1173,7 +1256,12 @@ def model_from_config(
         notes.append(_16BIT_NOTE)
     quant = d.get("quantization_config")
     if isinstance(quant, Mapping) and isinstance(quant.get("quant_method"), str):
-        notes.append(f"checkpoint quantization_config: {quant['quant_method'][:40]}")
+        notes.append(
+            Message(
+                "checkpoint quantization_config: {quant_method}",
+                quant_method=quant["quant_method"][:40],
+            )
+        )
     if state is not None:
         kinds = {
             "mamba": "Mamba",
@@ -1183,14 +1271,23 @@ def model_from_config(
         }
         n_state = sum(1 for t in layer_types or () if t in ("mamba", "linear_attention"))
         notes.append(
-            f"{n_state} of {n} layers are {kinds[state.kind]} layers: a constant state per "
-            "request, no per-token KV"
+            Message(
+                "{n_state} of {n} layers are {kinds} layers: a constant state per request, no "
+                "per-token KV",
+                n_state=n_state,
+                n=n,
+                kinds=kinds[state.kind],
+            )
         )
     mtp = _int(d, "num_nextn_predict_layers", "mtp_num_hidden_layers", required=False)
     if mtp > 0:
         notes.append(
-            f"{mtp} multi-token-prediction layer(s) in the checkpoint are not counted: engines "
-            "load them only for speculative decoding (the official count may include them)"
+            Message(
+                "{mtp} multi-token-prediction layer(s) in the checkpoint are not counted: "
+                "engines load them only for speculative decoding (the official count may "
+                "include them)",
+                mtp=mtp,
+            )
         )
     tie = _bool(d, "tie_word_embeddings", fam.tie)
     positions = 0
@@ -1251,7 +1348,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
         if k in out:
-            raise SpecError(f"config.json: duplicate key {k[:60]!r} (a JSON object names it twice)")
+            raise SpecError(
+                Message("config.json: duplicate key {k!r} (a JSON object names it twice)", k=k[:60])
+            )
         out[k] = v
     return out
 
@@ -1260,8 +1359,12 @@ def _parse_int(text: str) -> int:
     digits = len(text.lstrip("-"))
     if digits > MAX_INT_DIGITS:
         raise SpecError(
-            f"config.json: an integer of {digits:,} digits is over the {MAX_INT_DIGITS:,}-digit "
-            "limit (no real config field is that long)"
+            Message(
+                "config.json: an integer of {digits:,} digits is over the "
+                "{max_int_digits:,}-digit limit (no real config field is that long)",
+                digits=digits,
+                max_int_digits=MAX_INT_DIGITS,
+            )
         )
     return int(text)
 

@@ -42,6 +42,7 @@ import numpy.typing as npt
 from calculators.estimate import Estimate
 from calculators.formats import KV_DTYPES, WEIGHT_FORMATS, KVDtype, WeightFormat, kv_dtype
 from calculators.kv_cache import kv_layout
+from calculators.messages import N_, Message
 from calculators.methods import EngineSettings, get_method
 from calculators.methods.engine_common import parse_version
 from calculators.methods.vllm import DEFAULT_VERSION as VLLM_DEFAULT_VERSION
@@ -349,10 +350,15 @@ class Plan:
                 "batch_size": t.batch_size,
             },
             "search": {
-                "tensor_parallel": f"sizes the heads allow, up to {self.max_tp}",
+                "tensor_parallel": Message(
+                    "sizes the heads allow, up to {max_tp}", max_tp=self.max_tp
+                ),
                 "pipeline_parallel": (
-                    f"any, while a replica has at most {self.max_gpus_per_replica} GPUs; "
-                    "beyond that only the fewest stages that hold one request"
+                    Message(
+                        "any, while a replica has at most {max_gpus_per_replica} GPUs; beyond that "
+                        "only the fewest stages that hold one request",
+                        max_gpus_per_replica=self.max_gpus_per_replica,
+                    )
                 ),
                 "replicas": "ceil(target / requests per replica)",
                 "order": "fewest GPUs, then fewest stages, then most requests reached",
@@ -589,7 +595,11 @@ def plan(
     fmt = WEIGHT_FORMATS.get(fmt_id.lower())
     if fmt is None:
         raise ValueError(
-            f"unknown weight format {fmt_id!r}; choose one of {', '.join(WEIGHT_FORMATS)}"
+            Message(
+                "unknown weight format {fmt_id!r}; choose one of {weight_formats}",
+                fmt_id=fmt_id,
+                weight_formats=", ".join(WEIGHT_FORMATS),
+            )
         )
     label, description = _method_text(method)
     prices = prices or {}
@@ -601,9 +611,11 @@ def plan(
         setup = _setup_for(gpu, opts, target, prices.get(gpu.id))
         reason = ""
         if setup is None:
-            reason = (
-                f"one request of {target.context_len:,} tokens does not fit a replica of up to "
-                f"{MAX_GPUS_PER_REPLICA} GPUs (or one pipeline stage per layer)"
+            reason = Message(
+                "one request of {context_len:,} tokens does not fit a replica of up to "
+                "{max_gpus_per_replica} GPUs (or one pipeline stage per layer)",
+                context_len=target.context_len,
+                max_gpus_per_replica=MAX_GPUS_PER_REPLICA,
             )
         entries.append(GPUPlan(gpu=gpu, options=opts, setup=setup, reason=reason))
 
@@ -734,7 +746,7 @@ def longest_context(
     settings = settings or EngineSettings()
     gpu = deployment.gpu
     if gpu is None:
-        raise ValueError("no GPU budget: give a GPU to solve for the context")
+        raise ValueError(N_("no GPU budget: give a GPU to solve for the context"))
     label, description = _method_text(method)
     model_limit = model.max_position_embeddings
     hi = min(limit or model_limit, model_limit)

@@ -38,7 +38,9 @@ def shown_value(value: object) -> str:
     digits raises, and float() of one over ~10^308 overflows)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**12:
         if value.bit_length() > 1000:
-            return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
+            return Message(
+                "an integer of about {digits:,} digits", digits=int(value.bit_length() * 0.30103)
+            )
         return f"{value:.3e}"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -130,18 +132,34 @@ class VisionSpec:
             ("projector_parameters", MAX_PARAMETERS),
         ):
             if getattr(self, name) > limit:
-                raise SpecError(f"vision_config.{name}: {getattr(self, name)} is over {limit}")
+                raise SpecError(
+                    Message(
+                        "vision_config.{name}: {value} is over {limit}",
+                        name=name,
+                        value=getattr(self, name),
+                        limit=limit,
+                    )
+                )
         if self.num_position_embeddings is not None:
             _non_negative("vision_config.num_position_embeddings", self.num_position_embeddings)
             if self.num_position_embeddings > MAX_VOCAB:
                 raise SpecError(
-                    f"vision_config.num_position_embeddings: {self.num_position_embeddings} is "
-                    f"over {MAX_VOCAB}"
+                    Message(
+                        "vision_config.num_position_embeddings: {num_position_embeddings} is over "
+                        "{max_vocab}",
+                        num_position_embeddings=self.num_position_embeddings,
+                        max_vocab=MAX_VOCAB,
+                    )
                 )
         elif (self.image_size // self.patch_size) ** 2 > MAX_VOCAB:
             raise SpecError(
-                f"vision_config.image_size: {self.image_size} / patch_size {self.patch_size} "
-                f"gives over {MAX_VOCAB} positions"
+                Message(
+                    "vision_config.image_size: {image_size} / patch_size {patch_size} gives over "
+                    "{max_vocab} positions",
+                    image_size=self.image_size,
+                    patch_size=self.patch_size,
+                    max_vocab=MAX_VOCAB,
+                )
             )
 
 
@@ -176,7 +194,13 @@ class StateSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in STATE_KINDS:
-            raise SpecError(f"state.kind: {self.kind!r} is not one of {STATE_KINDS}")
+            raise SpecError(
+                Message(
+                    "state.kind: {kind!r} is not one of {state_kinds}",
+                    kind=self.kind,
+                    state_kinds=STATE_KINDS,
+                )
+            )
         for name in (
             "intermediate_size",
             "state_size",
@@ -191,10 +215,12 @@ class StateSpec:
             v = getattr(self, name)
             _non_negative(f"state.{name}", v)
             if v > MAX_DIM:
-                raise SpecError(f"state.{name}: {v} is over {MAX_DIM}")
+                raise SpecError(
+                    Message("state.{name}: {v} is over {max_dim}", name=name, v=v, max_dim=MAX_DIM)
+                )
         for name in ("conv_bias", "proj_bias", "inner_norms"):
             if not isinstance(getattr(self, name), bool):
-                raise SpecError(f"state.{name}: expected true or false")
+                raise SpecError(Message("state.{name}: expected true or false", name=name))
         need = {
             "mamba": ("intermediate_size", "state_size", "conv_kernel", "dt_rank"),
             "mamba2": ("intermediate_size", "state_size", "conv_kernel", "num_heads", "head_dim"),
@@ -203,20 +229,36 @@ class StateSpec:
         }[self.kind]
         for name in need:
             if getattr(self, name) <= 0:
-                raise SpecError(f"state.{name}: required (positive) for {self.kind} layers")
+                raise SpecError(
+                    Message(
+                        "state.{name}: required (positive) for {kind} layers",
+                        name=name,
+                        kind=self.kind,
+                    )
+                )
         if self.kind == "mamba2":
             _positive("state.n_groups", self.n_groups)
             if self.num_heads * self.head_dim != self.intermediate_size:
                 raise SpecError(
-                    f"state: mamba heads {self.num_heads} × head_dim {self.head_dim} is not "
-                    f"d_inner {self.intermediate_size}"
+                    Message(
+                        "state: mamba heads {num_heads} × head_dim {head_dim} is not d_inner "
+                        "{intermediate_size}",
+                        num_heads=self.num_heads,
+                        head_dim=self.head_dim,
+                        intermediate_size=self.intermediate_size,
+                    )
                 )
         if self.ssm_state_dtype is not None and self.ssm_state_dtype not in (
             "float32",
             "bfloat16",
             "float16",
         ):
-            raise SpecError(f"state.ssm_state_dtype: {self.ssm_state_dtype!r} is not a float type")
+            raise SpecError(
+                Message(
+                    "state.ssm_state_dtype: {ssm_state_dtype!r} is not a float type",
+                    ssm_state_dtype=self.ssm_state_dtype,
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -234,7 +276,9 @@ class IndexerSpec:
         _non_negative("index_topk", self.topk)
         for name, v in (("index_n_heads", self.num_heads), ("index_head_dim", self.head_dim)):
             if v > MAX_DIM:
-                raise SpecError(f"{name}: {v} is over {MAX_DIM}")
+                raise SpecError(
+                    Message("{name}: {v} is over {max_dim}", name=name, v=v, max_dim=MAX_DIM)
+                )
 
 
 @dataclass(frozen=True)
@@ -302,7 +346,13 @@ class ModelSpec:
     def __post_init__(self) -> None:
         for name in ("torch_dtype", "model_type", "name"):
             if not isinstance(getattr(self, name), str):
-                raise SpecError(f"{name}: expected text, got {type(getattr(self, name)).__name__}")
+                raise SpecError(
+                    Message(
+                        "{name}: expected text, got {error_type}",
+                        name=name,
+                        error_type=type(getattr(self, name)).__name__,
+                    )
+                )
         for name in (
             "tie_word_embeddings",
             "attention_bias",
@@ -314,7 +364,13 @@ class ModelSpec:
             "attention_gate",
         ):
             if not isinstance(getattr(self, name), bool):
-                raise SpecError(f"{name}: expected true or false, got {getattr(self, name)!r:.40}")
+                raise SpecError(
+                    Message(
+                        "{name}: expected true or false, got {value!r:.40}",
+                        name=name,
+                        value=getattr(self, name),
+                    )
+                )
         for name in (
             "layer_types",
             "moe_layers",
@@ -337,34 +393,59 @@ class ModelSpec:
                 if isinstance(i, bool) or not isinstance(i, int):
                     raise SpecError(Message("moe_layers: {i!r:.20} is not a layer index", i=i))
         if self.vision is not None and not isinstance(self.vision, VisionSpec):
-            raise SpecError("vision: expected a vision encoder description")
+            raise SpecError(N_("vision: expected a vision encoder description"))
         if self.state is not None and not isinstance(self.state, StateSpec):
-            raise SpecError("state: expected a state-layer description")
+            raise SpecError(N_("state: expected a state-layer description"))
         if self.indexer is not None and not isinstance(self.indexer, IndexerSpec):
-            raise SpecError("indexer: expected a sparse-attention indexer description")
+            raise SpecError(N_("indexer: expected a sparse-attention indexer description"))
         _non_negative("learned_positions", self.learned_positions)
         if self.learned_positions > MAX_CONTEXT:
-            raise SpecError(f"learned_positions: {self.learned_positions} is over {MAX_CONTEXT}")
+            raise SpecError(
+                Message(
+                    "learned_positions: {learned_positions} is over {max_context}",
+                    learned_positions=self.learned_positions,
+                    max_context=MAX_CONTEXT,
+                )
+            )
         if self.norms_per_layer is not None:
             _non_negative("norms_per_layer", self.norms_per_layer)
             if self.norms_per_layer > 8:
-                raise SpecError(f"norms_per_layer: {self.norms_per_layer} is over 8")
+                raise SpecError(
+                    Message(
+                        "norms_per_layer: {norms_per_layer} is over 8",
+                        norms_per_layer=self.norms_per_layer,
+                    )
+                )
         for name in ("layer_kv_heads", "layer_heads", "layer_intermediate"):
             per = getattr(self, name)
             if per is None:
                 continue
             if len(per) != self.num_hidden_layers:
-                raise SpecError(f"{name}: {len(per)} entries for {self.num_hidden_layers} layers")
+                raise SpecError(
+                    Message(
+                        "{name}: {n_per} entries for {num_hidden_layers} layers",
+                        name=name,
+                        n_per=len(per),
+                        num_hidden_layers=self.num_hidden_layers,
+                    )
+                )
             for v in per:
                 _non_negative(name, v)
                 if v > MAX_DIM:
-                    raise SpecError(f"{name}: {v} is over {MAX_DIM}")
+                    raise SpecError(
+                        Message("{name}: {v} is over {max_dim}", name=name, v=v, max_dim=MAX_DIM)
+                    )
         if self.layer_kv_heads is not None or self.layer_heads is not None:
             for i in range(self.num_hidden_layers):
                 q, k = self.heads_of_layer(i), self.kv_heads_of_layer(i)
                 if (q == 0) != (k == 0) or (k and (k > q or q % k)):
                     raise SpecError(
-                        f"block_configs: layer {i} has {q} query heads and {k} KV heads"
+                        Message(
+                            "block_configs: layer {i} has {q} query heads and {k} KV heads",
+                            i=i,
+                            q=q,
+                            k=k,
+                        )
                     )
         _positive("num_hidden_layers", self.num_hidden_layers)
         _positive("hidden_size", self.hidden_size)
@@ -498,9 +579,15 @@ class ModelSpec:
                 )
             for t in self.layer_types:
                 if t not in LAYER_TYPES:
-                    raise SpecError(f"layer_types: unknown type {t!r}; use {LAYER_TYPES}")
+                    raise SpecError(
+                        Message(
+                            "layer_types: unknown type {t!r}; use {layer_types}",
+                            t=t,
+                            layer_types=LAYER_TYPES,
+                        )
+                    )
             if any(t in STATE_LAYER_TYPES for t in self.layer_types) and self.state is None:
-                raise SpecError("state: required when layer_types has mamba/linear_attention")
+                raise SpecError(N_("state: required when layer_types has mamba/linear_attention"))
             if "sliding_attention" in self.layer_types and self.sliding_window is None:
                 raise SpecError(N_("sliding_window: required when layer_types has sliding layers"))
             if "chunked_attention" in self.layer_types and self.attention_chunk_size is None:

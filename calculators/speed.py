@@ -48,6 +48,7 @@ import numpy.typing as npt
 
 from calculators.formats import FP16_BITS, KVDtype, WeightFormat
 from calculators.kv_cache import kv_layout
+from calculators.messages import N_, Message
 from calculators.params import parameter_breakdown
 from calculators.spec import GPUSpec, ModelSpec, SpecError
 from calculators.weights import weight_groups, weights_bytes_per_stage
@@ -113,15 +114,25 @@ def engine_speed(method: str) -> tuple[EngineSpeed, tuple[str, ...]]:
         return ENGINE_SPEED[method], ()
     if method == "sglang":
         return ENGINE_SPEED["vllm"], (
-            "SGLang: no SGLang measurement in the development data; vLLM's fitted step costs "
-            "are used (both run CUDA-graph decode with chunked prefill).",
+            N_(
+                "SGLang: no SGLang measurement in the development data; vLLM's fitted step costs "
+                "are used (both run CUDA-graph decode with chunked prefill)."
+            ),
         )
     if method == "llamacpp":
         return ENGINE_SPEED["vllm"], (
-            "llama.cpp: no llama.cpp measurement was fitted; vLLM's step costs are used "
-            "(single stream only).",
+            N_(
+                "llama.cpp: no llama.cpp measurement was fitted; vLLM's step costs are used "
+                "(single stream only)."
+            ),
         )
-    raise SpecError(f"method: speed is modelled for {', '.join(SPEED_METHODS)}, not {method!r}")
+    raise SpecError(
+        Message(
+            "method: speed is modelled for {speed_methods}, not {method!r}",
+            speed_methods=", ".join(SPEED_METHODS),
+            method=method,
+        )
+    )
 
 
 def expected_experts_touched(
@@ -238,8 +249,11 @@ def compute_peak_flops(gpu: GPUSpec, fmt: WeightFormat) -> tuple[float, tuple[st
     """
     if gpu.peak_bf16_flops_per_s <= 0:
         raise SpecError(
-            f"GPU {gpu.id}: no peak_tflops_bf16 in its preset; the speed model needs the GPU's "
-            "peak dense BF16 TFLOPS (and memory bandwidth)"
+            Message(
+                "GPU {id}: no peak_tflops_bf16 in its preset; the speed model needs the GPU's "
+                "peak dense BF16 TFLOPS (and memory bandwidth)",
+                id=gpu.id,
+            )
         )
     notes: list[str] = []
     peak = gpu.peak_bf16_flops_per_s
@@ -247,15 +261,33 @@ def compute_peak_flops(gpu: GPUSpec, fmt: WeightFormat) -> tuple[float, tuple[st
         if gpu.peak_fp8_flops_per_s > 0:
             peak = gpu.peak_fp8_flops_per_s
         else:
-            notes.append(f"{gpu.name}: no FP8 tensor cores; {fmt.id} matmuls counted at BF16 peak.")
+            notes.append(
+                Message(
+                    "{name}: no FP8 tensor cores; {id} matmuls counted at BF16 peak.",
+                    name=gpu.name,
+                    id=fmt.id,
+                )
+            )
     elif fmt.id in ("nvfp4", "mxfp4", "mxfp4-experts"):
         if gpu.peak_fp4_flops_per_s > 0:
             peak = gpu.peak_fp4_flops_per_s
         elif gpu.peak_fp8_flops_per_s > 0:
             peak = gpu.peak_fp8_flops_per_s
-            notes.append(f"{gpu.name}: no FP4 tensor cores; {fmt.id} matmuls counted at FP8 peak.")
+            notes.append(
+                Message(
+                    "{name}: no FP4 tensor cores; {id} matmuls counted at FP8 peak.",
+                    name=gpu.name,
+                    id=fmt.id,
+                )
+            )
         else:
-            notes.append(f"{gpu.name}: no FP4/FP8 tensor cores; {fmt.id} counted at BF16 peak.")
+            notes.append(
+                Message(
+                    "{name}: no FP4/FP8 tensor cores; {id} counted at BF16 peak.",
+                    name=gpu.name,
+                    id=fmt.id,
+                )
+            )
     elif fmt.linear_bits > FP16_BITS:
         peak = gpu.peak_bf16_flops_per_s / 2  # TF32 tensor cores run at half the BF16 rate
     return peak, tuple(notes)
@@ -297,7 +329,9 @@ class StepModel:
         if c.tp <= 1:
             return np.zeros_like(tokens)
         if self.link_bytes_per_s <= 0:
-            raise SpecError("GPU: no interconnect_gb_s in its preset; needed for tensor parallel")
+            raise SpecError(
+                N_("GPU: no interconnect_gb_s in its preset; needed for tensor parallel")
+            )
         one_way = self.link_bytes_per_s / LINK_DIRECTIONS
         volume = 2 * (c.tp - 1) / c.tp * tokens * c.allreduce_bytes_per_token
         calls = ALLREDUCES_PER_LAYER * c.num_layers
@@ -355,19 +389,27 @@ def step_model(
 ) -> tuple[StepModel, tuple[str, ...]]:
     """The step-time model for one setup, and warnings about borrowed or missing figures."""
     if gpu.bandwidth_bytes_per_s <= 0:
-        raise SpecError(f"GPU {gpu.id}: no memory bandwidth; the speed model needs it")
+        raise SpecError(
+            Message("GPU {id}: no memory bandwidth; the speed model needs it", id=gpu.id)
+        )
     fitted, warn = engine_speed(method)
     peak, notes = compute_peak_flops(gpu, fmt)
     cost = model_cost(model, fmt, kv, tp, pp)
     if tp > 1 and gpu.interconnect_bytes_per_s <= 0:
         raise SpecError(
-            f"GPU {gpu.id}: no interconnect_gb_s in its preset; needed for tensor parallel {tp}"
+            Message(
+                "GPU {id}: no interconnect_gb_s in its preset; needed for tensor parallel {tp}",
+                id=gpu.id,
+                tp=tp,
+            )
         )
     warnings = list(warn) + list(notes)
     if pp > 1:
         warnings.append(
-            "Pipeline parallel: stages run one after another per token; overlap of micro-batches "
-            "is not modelled, so throughput is a lower bound."
+            N_(
+                "Pipeline parallel: stages run one after another per token; overlap of micro-batches "
+                "is not modelled, so throughput is a lower bound."
+            )
         )
     return (
         StepModel(
@@ -385,7 +427,9 @@ def step_model(
 def _check_lengths(input_tokens: int, output_tokens: int) -> None:
     for name, v in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
         if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= 100_000_000:
-            raise SpecError(f"{name}: must be a positive integer, got {v!r}")
+            raise SpecError(
+                Message("{name}: must be a positive integer, got {v!r}", name=name, v=v)
+            )
 
 
 def speed_sweep(
@@ -402,10 +446,10 @@ def speed_sweep(
     _check_lengths(input_tokens, output_tokens)
     c = np.asarray(concurrency, dtype=np.float64)
     if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 1):
-        raise SpecError("concurrency: every value must be a number ≥ 1")
+        raise SpecError(N_("concurrency: every value must be a number ≥ 1"))
     if max_running is not None and max_running < 1:
         raise SpecError(
-            "max_running: the memory model fits no request at this length (max concurrency 0)"
+            N_("max_running: the memory model fits no request at this length (max concurrency 0)")
         )
     i_tok, o_tok = float(input_tokens), float(output_tokens)
     n = c if max_running is None else np.minimum(c, float(max_running))
@@ -439,7 +483,9 @@ def speed_sweep(
         e2e = waves * wave
         throughput = c * o_tok / e2e
     else:
-        raise SpecError(f"scenario: {scenario!r} is not 'serving' or 'static'")
+        raise SpecError(
+            Message("scenario: {scenario!r} is not 'serving' or 'static'", scenario=scenario)
+        )
     bw = sm.bandwidth_bytes_per_s * sm.hw.bandwidth
     return SpeedResult(
         concurrency=c,
@@ -480,5 +526,7 @@ def speed(
     sm, warnings = step_model(model, fmt, kv, gpu, tp, pp, method)
     c = np.asarray(concurrency, dtype=np.float64)
     if method == "llamacpp" and np.any(c > 1):
-        raise SpecError("llama.cpp: the speed model covers a single stream (concurrency 1) only")
+        raise SpecError(
+            N_("llama.cpp: the speed model covers a single stream (concurrency 1) only")
+        )
     return speed_sweep(sm, input_tokens, output_tokens, c, scenario, max_running, warnings=warnings)

@@ -13,7 +13,8 @@ from typing import Final
 
 import streamlit as st
 
-from dashboard.i18n import _
+from calculators.messages import message_of
+from dashboard.i18n import _, tr
 from dashboard.session import WIDGET_KEYS, md_escape
 from model_sources import LoadedModel, SourceError
 from model_sources.hub import load_hub_model, parse_hub_id
@@ -29,7 +30,7 @@ def fetch_hub_model(model_id: str) -> tuple[LoadedModel | None, str | None]:
     try:
         return load_hub_model(model_id), None
     except SourceError as e:
-        return None, str(e)
+        return None, message_of(e)  # a Message: translated where it is shown
 
 
 def on_hub_id_change() -> None:
@@ -64,12 +65,12 @@ def hub_input() -> LoadedModel | None:
     try:
         model_id = str(parse_hub_id(text))
     except SourceError as e:
-        sb.error(md_escape(str(e)))
+        sb.error(md_escape(tr(message_of(e))))
         return None
     with sb, st.spinner(_("Reading the model from the Hugging Face Hub…")):
         loaded, problem = fetch_hub_model(model_id)
     if problem is not None:
-        sb.error(md_escape(problem))
+        sb.error(md_escape(tr(problem)))
         if sb.button(_("Try again"), key="hub_retry"):
             fetch_hub_model.clear()
             st.rerun()

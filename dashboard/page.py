@@ -178,8 +178,8 @@ def render_speed(view: View, speed: SpeedView) -> None:
         validate=False,
     )
     st.plotly_chart(fig, config=plotly_config(view, "speed"), key="chart_speed")
-    notes = [*speed.notes]
-    notes += [f"{line.gpu.name}: {line.problem}" for line in speed.lines if line.problem]
+    notes = [tr(n) for n in speed.notes]
+    notes += [f"{line.gpu.name}: {tr(line.problem)}" for line in speed.lines if line.problem]
     notes += [
         _("{gpu}: no request of {n:,} tokens fits in memory").format(
             gpu=line.gpu.name, n=s.in_tok + s.out_tok

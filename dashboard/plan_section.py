@@ -26,7 +26,12 @@ KEY_LADDER: Final[str] = "plan_ladder"
 
 def plan_section(view: View, cat: PresetCatalog) -> None:
     s = view.state
-    st.markdown(f"#### Plan: what it takes to serve {s.conc:,} requests of {s.ctx:,} tokens")
+    st.markdown(
+        "#### "
+        + _("Plan: what it takes to serve {conc:,} requests of {ctx:,} tokens").format(
+            conc=s.conc, ctx=s.ctx
+        )
+    )
     c1, c2 = st.columns([1, 2])
     scope = c1.radio(
         _("Plan over"),

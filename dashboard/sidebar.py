@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from calculators import KV_DTYPES, MAX_CONFIG_BYTES, METHODS, WEIGHT_FORMATS, ModelSpec
+from calculators import KV_DTYPES, MAX_CONFIG_BYTES, METHODS, WEIGHT_FORMATS, Message, ModelSpec
 from dashboard.bounds import CONC_STEPS, CONTEXT_STEPS, FLOAT_BOUNDS, INT_BOUNDS, PARAM_STEPS_B
 from dashboard.hub_source import hub_input
 from dashboard.i18n import LANGUAGES, _, native_name, tr
@@ -247,7 +247,7 @@ def model_inputs(cat: PresetCatalog) -> tuple[ModelSpec | LoadedModel | None, st
                 st.session_state[KEY_LINK_CONFIG] = named_config(file.getvalue(), uploaded.name)
         elif st.session_state.get(KEY_LINK_CONFIG):
             uploaded, problem = read_uploaded_config(
-                "config.json from the link", st.session_state[KEY_LINK_CONFIG]
+                Message("config.json from the link"), st.session_state[KEY_LINK_CONFIG]
             )
             if uploaded is not None:
                 sb.caption(

@@ -24,6 +24,7 @@ from calculators import (
     kv_dtype,
 )
 from calculators import weight_format as get_weight_format
+from calculators.messages import message_of
 from dashboard.i18n import _
 from dashboard.view import View, settings_for
 from presets import GPUPreset
@@ -111,7 +112,7 @@ def _compute(s: _Key, gpu: GPUPreset, engine: str) -> tuple[SpeedLine, tuple[str
             max_running=per_replica,
         )
     except SpecError as e:
-        line = SpeedLine(gpu, empty, empty, empty, empty, 0, None, problem=str(e))
+        line = SpeedLine(gpu, empty, empty, empty, empty, 0, None, problem=message_of(e))
         return line, ()
     meeting: int | None = None
     if s.slo:

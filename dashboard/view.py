@@ -208,7 +208,8 @@ def read_uploaded_config(file_name: str, data: bytes) -> tuple[ModelSpec | None,
     The bytes are only ever parsed as JSON (size-checked first); the file name is shown as text,
     shortened, and never used as a path.
     """
-    shown = (file_name or "config.json")[:60]
+    # a Message (the link's config) stays one, to be translated where it is shown
+    shown = file_name if isinstance(file_name, Message) else (file_name or "config.json")[:60]
     if len(data) > MAX_CONFIG_BYTES:
         return None, Message(
             "{file}: {size:,} bytes is over the {limit:,}-byte limit",

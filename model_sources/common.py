@@ -9,6 +9,7 @@ from typing import Any
 
 from calculators import CheckpointWeights, ModelSpec, SpecError, TensorEntry, checkpoint_weights
 from calculators.checkpoint import checkpoint_format, stored_float_format
+from calculators.messages import Message, message_of
 
 
 class SourceError(Exception):
@@ -30,17 +31,31 @@ class LoadedModel:
 def parse_json_object(data: bytes, what: str, limit: int) -> dict[str, Any]:
     """Parse ``data`` as a JSON object of at most ``limit`` bytes; SourceError naming ``what``."""
     if len(data) > limit:
-        raise SourceError(f"{what}: {len(data):,} bytes is over the {limit:,}-byte limit")
+        raise SourceError(
+            Message(
+                "{what}: {n_data:,} bytes is over the {limit:,}-byte limit",
+                what=what,
+                n_data=len(data),
+                limit=limit,
+            )
+        )
     try:
         raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise SourceError(f"{what}: not UTF-8 text") from None
+        raise SourceError(Message("{what}: not UTF-8 text", what=what)) from None
     except json.JSONDecodeError as e:
-        raise SourceError(f"{what}: not valid JSON ({e.msg} at line {e.lineno})") from None
+        raise SourceError(
+            Message(
+                "{what}: not valid JSON ({msg} at line {lineno})",
+                what=what,
+                msg=e.msg,
+                lineno=e.lineno,
+            )
+        ) from None
     except RecursionError:
-        raise SourceError(f"{what}: nested too deeply") from None
+        raise SourceError(Message("{what}: nested too deeply", what=what)) from None
     if not isinstance(raw, dict):
-        raise SourceError(f"{what}: expected a JSON object")
+        raise SourceError(Message("{what}: expected a JSON object", what=what))
     return raw
 
 
@@ -82,6 +97,8 @@ def assemble(
                 tie_word_embeddings=spec.tie_word_embeddings,
             )
         except SpecError as e:
-            raise SourceError(f"{source}: {e}") from None
+            raise SourceError(
+                Message("{source}: {problem}", source=source, problem=message_of(e))
+            ) from None
         out_notes.extend(checkpoint.notes)
     return LoadedModel(spec, fmt, checkpoint, source, tuple(out_notes))

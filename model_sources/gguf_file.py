@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from calculators import SpecError, TensorEntry, checkpoint_weights, model_from_config
+from calculators.messages import N_, Message, message_of
 from model_sources.common import LoadedModel, SourceError
 
 MAX_GGUF_TENSORS: Final[int] = 1_000_000
@@ -82,7 +83,7 @@ def _value(reader: Any, key: str) -> Any:
     try:
         return field.contents()
     except (ValueError, IndexError, UnicodeDecodeError):
-        raise SourceError(f"GGUF key {key}: unreadable value") from None
+        raise SourceError(Message("GGUF key {key}: unreadable value", key=key)) from None
 
 
 def _config(reader: Any, arch: str, table: GGUFArch, tensor_names: set[str]) -> dict[str, Any]:
@@ -92,7 +93,9 @@ def _config(reader: Any, arch: str, table: GGUFArch, tensor_names: set[str]) -> 
     def get(key: str) -> Any:
         v = _value(reader, f"{a}.{key}")
         if isinstance(v, list):
-            raise SourceError(f"GGUF key {a}.{key}: per-layer values are not supported")
+            raise SourceError(
+                Message("GGUF key {a}.{key}: per-layer values are not supported", a=a, key=key)
+            )
         return v
 
     cfg: dict[str, Any] = {
@@ -122,7 +125,9 @@ def _config(reader: Any, arch: str, table: GGUFArch, tensor_names: set[str]) -> 
         k for k in ("num_hidden_layers", "hidden_size", "num_attention_heads") if cfg[k] is None
     ]
     if missing:
-        raise SourceError(f"GGUF metadata lacks {', '.join(f'{a}.{m}' for m in missing)}")
+        raise SourceError(
+            Message("GGUF metadata lacks {items}", items=", ".join(f"{a}.{m}" for m in missing))
+        )
     if cfg["sliding_window"] is not None and table.model_type in ("qwen2", "qwen3"):
         cfg["sliding_window"] = None  # stated but unused by these families in llama.cpp
     return {k: v for k, v in cfg.items() if v is not None}
@@ -134,13 +139,20 @@ def _format(file_type: Any, notes: list[str]) -> str:
     if isinstance(file_type, int) and file_type in NEAREST_FILE_TYPES:
         nearest = NEAREST_FILE_TYPES[file_type]
         notes.append(
-            f"GGUF file type {file_type} has no weight format of its own here: the weights are "
-            f"the file's exact tensor bytes; the architecture figure uses {nearest}"
+            Message(
+                "GGUF file type {file_type} has no weight format of its own here: the weights "
+                "are the file's exact tensor bytes; the architecture figure uses {nearest}",
+                file_type=file_type,
+                nearest=nearest,
+            )
         )
         return nearest
     raise SourceError(
-        f"GGUF general.file_type {file_type!r:.20} is not one the planner knows; "
-        "choose the weight format by hand"
+        Message(
+            "GGUF general.file_type {file_type!r:.20} is not one the planner knows; choose "
+            "the weight format by hand",
+            file_type=file_type,
+        )
     )
 
 
@@ -148,38 +160,55 @@ def load_gguf(path: Path) -> LoadedModel:
     """Read a GGUF file's architecture and its exact tensor bytes."""
     what = f"--gguf {str(path)!r:.120}"
     if not path.is_file():
-        raise SourceError(f"{what}: not a file")
+        raise SourceError(Message("{what}: not a file", what=what))
     try:
         with path.open("rb") as f:
             magic = f.read(4)
     except OSError as e:
-        raise SourceError(f"{what}: cannot read ({e.strerror})") from None
+        raise SourceError(
+            Message("{what}: cannot read ({strerror})", what=what, strerror=e.strerror)
+        ) from None
     if magic != b"GGUF":
-        raise SourceError(f"{what}: not a GGUF file (no GGUF magic)")
+        raise SourceError(Message("{what}: not a GGUF file (no GGUF magic)", what=what))
     from gguf import GGUFReader
 
     try:
         reader = GGUFReader(path, "r")
     except (ValueError, IndexError, OSError, KeyError, TypeError) as e:
-        raise SourceError(f"{what}: the gguf package cannot read it ({str(e)[:160]})") from None
+        raise SourceError(
+            Message(
+                "{what}: the gguf package cannot read it ({error_text})",
+                what=what,
+                error_text=str(e)[:160],
+            )
+        ) from None
     try:
         return _load(reader, what)
     except SourceError as e:
-        raise SourceError(f"{what}: {e}") from None
+        raise SourceError(Message("{what}: {problem}", what=what, problem=message_of(e))) from None
 
 
 def _load(reader: Any, what: str) -> LoadedModel:
     arch = _value(reader, "general.architecture")
     if not isinstance(arch, str):
-        raise SourceError("GGUF metadata lacks general.architecture")
+        raise SourceError(N_("GGUF metadata lacks general.architecture"))
     table = GGUF_ARCHITECTURES.get(arch)
     if table is None:
         raise SourceError(
-            f"GGUF architecture {arch!r:.40} is not supported; known: "
-            f"{', '.join(sorted(GGUF_ARCHITECTURES))}"
+            Message(
+                "GGUF architecture {arch!r:.40} is not supported; known: {items}",
+                arch=arch,
+                items=", ".join(sorted(GGUF_ARCHITECTURES)),
+            )
         )
     if len(reader.tensors) > MAX_GGUF_TENSORS:
-        raise SourceError(f"{len(reader.tensors):,} tensors, over {MAX_GGUF_TENSORS:,}")
+        raise SourceError(
+            Message(
+                "{n_tensors:,} tensors, over {max_gguf_tensors:,}",
+                n_tensors=len(reader.tensors),
+                max_gguf_tensors=MAX_GGUF_TENSORS,
+            )
+        )
     tensors = []
     try:
         for t in reader.tensors:
@@ -200,7 +229,13 @@ def _load(reader: Any, what: str) -> LoadedModel:
         if embd is not None and len(embd.shape) == 2:
             cfg["vocab_size"] = embd.shape[1]  # GGUF shapes list ne0 (hidden) first
     name = _value(reader, "general.name")
-    notes: list[str] = [f"GGUF architecture {arch}, read as transformers' {table.model_type}"]
+    notes: list[str] = [
+        Message(
+            "GGUF architecture {arch}, read as transformers' {model_type}",
+            arch=arch,
+            model_type=table.model_type,
+        )
+    ]
     fmt = _format(_value(reader, "general.file_type"), notes)
     try:
         spec = model_from_config(cfg, name=name if isinstance(name, str) and name else None)
@@ -208,7 +243,7 @@ def _load(reader: Any, what: str) -> LoadedModel:
             tensors,
             spec.num_hidden_layers,
             fmt,
-            f"GGUF tensors, {len(tensors)} tensors",
+            Message("GGUF tensors, {n_tensors} tensors", n_tensors=len(tensors)),
             tie_word_embeddings=spec.tie_word_embeddings,
         )
     except SpecError as e:

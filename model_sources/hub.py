@@ -23,6 +23,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from calculators import MAX_CONFIG_BYTES, SpecError, TensorEntry, parse_config_json
+from calculators.messages import N_, Message, message_of
 from model_sources.common import LoadedModel, SourceError, assemble, parse_json_object
 from model_sources.safetensors_headers import tensors_from_header
 
@@ -52,15 +53,26 @@ class HubId:
 def parse_hub_id(text: str) -> HubId:
     """``org/name`` or ``org/name@revision``, checked strictly; SourceError otherwise."""
     if not isinstance(text, str) or len(text) > 300:
-        raise SourceError("Hugging Face id: expected org/name[@revision] of at most 300 characters")
+        raise SourceError(
+            N_("Hugging Face id: expected org/name[@revision] of at most 300 characters")
+        )
     repo, _, revision = text.partition("@")
     shown = f"{text!r:.80}"
     if not REPO_ID.fullmatch(repo) or "--" in repo or ".." in repo or repo.endswith(".git"):
         raise SourceError(
-            f"Hugging Face id {shown}: expected org/name (letters, digits, '-', '_', '.')"
+            Message(
+                "Hugging Face id {shown}: expected org/name (letters, digits, '-', '_', '.')",
+                shown=shown,
+            )
         )
     if revision and (not REVISION.fullmatch(revision) or ".." in revision):
-        raise SourceError(f"Hugging Face id {shown}: revision {revision!r:.40} is not valid")
+        raise SourceError(
+            Message(
+                "Hugging Face id {shown}: revision {revision!r:.40} is not valid",
+                shown=shown,
+                revision=revision,
+            )
+        )
     return HubId(repo, revision or None)
 
 
@@ -69,7 +81,7 @@ def hub_endpoint() -> str:
     raw = os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
-        raise SourceError(f"HF_ENDPOINT {raw!r:.80} is not an http(s) URL")
+        raise SourceError(Message("HF_ENDPOINT {raw!r:.80} is not an http(s) URL", raw=raw))
     return raw.rstrip("/")
 
 
@@ -92,7 +104,12 @@ def load_hub_model(
             result["error"] = e
         except Exception as e:  # a library error not mapped below: still one line
             result["error"] = SourceError(
-                f"Hugging Face {hub_id}: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+                Message(
+                    "Hugging Face {hub_id}: {error_type}: {error_text}",
+                    hub_id=hub_id,
+                    error_type=type(e).__name__,
+                    error_text=str(e).splitlines()[0][:200],
+                )
             )
 
     worker = threading.Thread(target=work, name=f"hub-fetch {hub_id}", daemon=True)
@@ -100,8 +117,13 @@ def load_hub_model(
     worker.join(deadline_s)
     if worker.is_alive():
         raise SourceError(
-            f"Hugging Face {hub_id}: no answer from {endpoint} within {deadline_s:g} s; "
-            "check the network (or HF_ENDPOINT) and try again"
+            Message(
+                "Hugging Face {hub_id}: no answer from {endpoint} within {deadline_s:g} s; "
+                "check the network (or HF_ENDPOINT) and try again",
+                hub_id=hub_id,
+                endpoint=endpoint,
+                deadline_s=deadline_s,
+            )
         )
     if "error" in result:
         raise result["error"]
@@ -127,40 +149,85 @@ def _hub_error(e: Exception, hub_id: HubId, endpoint: str, timeout_s: float) -> 
     if isinstance(e, errors.GatedRepoError):
         if _token():
             return SourceError(
-                f"{where}: gated, and HF_TOKEN has no access; accept the licence on the "
-                "model's Hub page with that account"
+                Message(
+                    "{where}: gated, and HF_TOKEN has no access; accept the licence on the model's "
+                    "Hub page with that account",
+                    where=where,
+                )
             )
         return SourceError(
-            f"{where}: gated; accept the licence on the model's Hub page and set HF_TOKEN"
+            Message(
+                "{where}: gated; accept the licence on the model's Hub page and set HF_TOKEN",
+                where=where,
+            )
         )
     if isinstance(e, errors.RevisionNotFoundError):
-        return SourceError(f"{where}: revision {hub_id.revision!r} not found; check the @revision")
+        return SourceError(
+            Message(
+                "{where}: revision {revision!r} not found; check the @revision",
+                where=where,
+                revision=hub_id.revision,
+            )
+        )
     if isinstance(e, errors.RemoteEntryNotFoundError):
-        return SourceError(f"{where}: the repo has no config.json (not a transformers model?)")
+        return SourceError(
+            Message("{where}: the repo has no config.json (not a transformers model?)", where=where)
+        )
     if isinstance(e, errors.RepositoryNotFoundError):
         hint = "" if _token() else " (if it is private, set HF_TOKEN)"
-        return SourceError(f"{where}: no such model on {endpoint}{hint}; check the id")
+        return SourceError(
+            Message(
+                "{where}: no such model on {endpoint}{hint}; check the id",
+                where=where,
+                endpoint=endpoint,
+                hint=hint,
+            )
+        )
     if isinstance(e, errors.OfflineModeIsEnabled):
         return SourceError(
-            f"{where}: offline (HF_HUB_OFFLINE is set) and not in the cache; "
-            "unset HF_HUB_OFFLINE or fetch it once online"
+            Message(
+                "{where}: offline (HF_HUB_OFFLINE is set) and not in the cache; unset "
+                "HF_HUB_OFFLINE or fetch it once online",
+                where=where,
+            )
         )
     if isinstance(e, errors.HfHubHTTPError):
         status = e.response.status_code if e.response is not None else None
         if status == 429:
             return SourceError(
-                f"{where}: rate-limited by {endpoint} (HTTP 429); wait a minute, "
-                "or set HF_TOKEN for a higher limit"
+                Message(
+                    "{where}: rate-limited by {endpoint} (HTTP 429); wait a minute, or set "
+                    "HF_TOKEN for a higher limit",
+                    where=where,
+                    endpoint=endpoint,
+                )
             )
-        return SourceError(f"{where}: {endpoint} answered HTTP {status}; try again later")
+        return SourceError(
+            Message(
+                "{where}: {endpoint} answered HTTP {status}; try again later",
+                where=where,
+                endpoint=endpoint,
+                status=status,
+            )
+        )
     if isinstance(e, httpx2.TimeoutException):
         return SourceError(
-            f"{where}: {endpoint} did not answer within {timeout_s:g} s; try again later"
+            Message(
+                "{where}: {endpoint} did not answer within {timeout_s:g} s; try again later",
+                where=where,
+                endpoint=endpoint,
+                timeout_s=timeout_s,
+            )
         )
     if isinstance(e, httpx2.TransportError | OSError):
         return SourceError(
-            f"{where}: cannot reach {endpoint} ({type(e).__name__}); check the network, "
-            "or use a model folder (--config DIR)"
+            Message(
+                "{where}: cannot reach {endpoint} ({error_type}); check the network, or use a "
+                "model folder (--config DIR)",
+                where=where,
+                endpoint=endpoint,
+                error_type=type(e).__name__,
+            )
         )
     return SourceError(f"{where}: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
 
@@ -184,7 +251,13 @@ def _fetch(hub_id: HubId, endpoint: str, cache_dir: Path | None, timeout_s: floa
         meta = get_hf_file_metadata(url, token=token, timeout=timeout_s)
         commit = meta.commit_hash
         if meta.size is not None and meta.size > MAX_CONFIG_BYTES:
-            raise SourceError(f"{where}: config.json is {meta.size:,} bytes, over the limit")
+            raise SourceError(
+                Message(
+                    "{where}: config.json is {size:,} bytes, over the limit",
+                    where=where,
+                    size=meta.size,
+                )
+            )
         path = hf_hub_download(
             hub_id.repo_id,
             "config.json",
@@ -202,7 +275,11 @@ def _fetch(hub_id: HubId, endpoint: str, cache_dir: Path | None, timeout_s: floa
             raise _hub_error(e, hub_id, endpoint, timeout_s) from None
         cached = hit
         path = hit
-        notes.append(f"{where}: the Hub is unreachable; config.json from the local cache")
+        notes.append(
+            Message(
+                "{where}: the Hub is unreachable; config.json from the local cache", where=where
+            )
+        )
     except SourceError:
         raise
     except Exception as e:
@@ -212,7 +289,9 @@ def _fetch(hub_id: HubId, endpoint: str, cache_dir: Path | None, timeout_s: floa
     try:
         spec = parse_config_json(text, name=hub_id.repo_id)
     except SpecError as e:
-        raise SourceError(f"{where}: {e}") from None
+        raise SourceError(
+            Message("{where}: {problem}", where=where, problem=message_of(e))
+        ) from None
     tensors: list[TensorEntry] | None = None
     label = ""
     if cached is None:
@@ -232,16 +311,27 @@ def _fetch(hub_id: HubId, endpoint: str, cache_dir: Path | None, timeout_s: floa
                 }
                 tensors.extend(tensors_from_header(header, f"{where}: {name}"))
             n = len(st.files_metadata)
-            label = f"safetensors headers from the Hub, {n} file{'s' if n > 1 else ''}"
+            label = (
+                Message("safetensors headers from the Hub, {n} files", n=n)
+                if n > 1
+                else Message("safetensors headers from the Hub, {n} file", n=n)
+            )
         except hf_errors.NotASafetensorsRepoError:
-            notes.append(f"{where}: no safetensors files; weights from the architecture")
+            notes.append(
+                Message("{where}: no safetensors files; weights from the architecture", where=where)
+            )
         except SourceError:
             raise
         except Exception as e:
             err = _hub_error(e, hub_id, endpoint, timeout_s)
-            notes.append(f"safetensors headers not read ({err}); weights from the architecture")
+            notes.append(
+                Message(
+                    "safetensors headers not read ({err}); weights from the architecture",
+                    err=message_of(err),
+                )
+            )
             tensors = None
     else:
-        notes.append("safetensors headers need the Hub: weights from the architecture")
+        notes.append(N_("safetensors headers need the Hub: weights from the architecture"))
     source = f"Hugging Face {hub_id.repo_id}@{(commit or hub_id.revision or 'main')[:12]}"
     return assemble(spec, raw, tensors, source, label, notes)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from calculators import SpecError, TensorEntry
+from calculators.messages import Message, message_of
 from model_sources.common import SourceError, parse_json_object
 
 MAX_HEADER_BYTES: Final[int] = 25_000_000  # huggingface_hub SAFETENSORS_MAX_HEADER_LENGTH
@@ -26,7 +27,11 @@ def tensors_from_header(header: Mapping[str, Any], what: str) -> list[TensorEntr
         if name == "__metadata__":
             continue
         if not isinstance(info, Mapping):
-            raise SourceError(f"{what}: tensor {name!r:.80} has no dtype/shape/offsets")
+            raise SourceError(
+                Message(
+                    "{what}: tensor {name!r:.80} has no dtype/shape/offsets", what=what, name=name
+                )
+            )
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
         if (
             not isinstance(dtype, str)
@@ -35,11 +40,17 @@ def tensors_from_header(header: Mapping[str, Any], what: str) -> list[TensorEntr
             or len(offsets) != 2
             or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
         ):
-            raise SourceError(f"{what}: tensor {name!r:.80} has a malformed header entry")
+            raise SourceError(
+                Message(
+                    "{what}: tensor {name!r:.80} has a malformed header entry", what=what, name=name
+                )
+            )
         try:
             out.append(TensorEntry(name, dtype, tuple(shape), offsets[1] - offsets[0]))
         except SpecError as e:
-            raise SourceError(f"{what}: {e}") from None
+            raise SourceError(
+                Message("{what}: {problem}", what=what, problem=message_of(e))
+            ) from None
     return out
 
 
@@ -51,21 +62,38 @@ def read_header(path: Path, what: str) -> dict[str, Any]:
         with path.open("rb") as f:
             head = f.read(8)
             if len(head) < 8:
-                raise SourceError(f"{what}: {size} bytes is too short for a safetensors file")
+                raise SourceError(
+                    Message(
+                        "{what}: {size} bytes is too short for a safetensors file",
+                        what=what,
+                        size=size,
+                    )
+                )
             (n,) = struct.unpack("<Q", head)
             if n > MAX_HEADER_BYTES:
                 raise SourceError(
-                    f"{what}: header of {n:,} bytes is over the {MAX_HEADER_BYTES:,}-byte limit "
-                    "(not a safetensors file? a git-lfs pointer?)"
+                    Message(
+                        "{what}: header of {n:,} bytes is over the {max_header_bytes:,}-byte limit "
+                        "(not a safetensors file? a git-lfs pointer?)",
+                        what=what,
+                        n=n,
+                        max_header_bytes=MAX_HEADER_BYTES,
+                    )
                 )
             if 8 + n > size:
                 raise SourceError(
-                    f"{what}: header of {n:,} bytes is longer than the file "
-                    "(truncated, or a git-lfs pointer instead of the weights)"
+                    Message(
+                        "{what}: header of {n:,} bytes is longer than the file (truncated, or a "
+                        "git-lfs pointer instead of the weights)",
+                        what=what,
+                        n=n,
+                    )
                 )
             data = f.read(n)
     except OSError as e:
-        raise SourceError(f"{what}: cannot read ({e.strerror})") from None
+        raise SourceError(
+            Message("{what}: cannot read ({strerror})", what=what, strerror=e.strerror)
+        ) from None
     header = parse_json_object(data.rstrip(b" "), f"{what} header", MAX_HEADER_BYTES)
     _check_offsets(header, size - 8 - n, what)
     _check_with_safetensors(path, header, what)
@@ -79,17 +107,28 @@ def _check_offsets(header: Mapping[str, Any], data_bytes: int, what: str) -> Non
             continue
         offsets = info.get("data_offsets") if isinstance(info, Mapping) else None
         if not isinstance(offsets, list) or len(offsets) != 2:
-            raise SourceError(f"{what}: tensor {name!r:.80} has no data_offsets")
+            raise SourceError(
+                Message("{what}: tensor {name!r:.80} has no data_offsets", what=what, name=name)
+            )
         spans.append((offsets[0], offsets[1], name))
     spans.sort(key=lambda s: (s[0], s[1]))
     pos = 0
     for start, end, name in spans:
         if start != pos or end < start:
-            raise SourceError(f"{what}: tensor {name!r:.80} offsets are not contiguous")
+            raise SourceError(
+                Message(
+                    "{what}: tensor {name!r:.80} offsets are not contiguous", what=what, name=name
+                )
+            )
         pos = end
     if pos != data_bytes:
         raise SourceError(
-            f"{what}: header describes {pos:,} data bytes, the file holds {data_bytes:,}"
+            Message(
+                "{what}: header describes {pos:,} data bytes, the file holds {data_bytes:,}",
+                what=what,
+                pos=pos,
+                data_bytes=data_bytes,
+            )
         )
 
 
@@ -102,6 +141,10 @@ def _check_with_safetensors(path: Path, header: Mapping[str, Any], what: str) ->
         with safe_open(str(path), framework="numpy") as f:
             keys = set(f.keys())
     except (SafetensorError, OSError, ValueError) as e:
-        raise SourceError(f"{what}: the safetensors package refuses it ({e})") from None
+        raise SourceError(
+            Message("{what}: the safetensors package refuses it ({e})", what=what, e=message_of(e))
+        ) from None
     if keys != {k for k in header if k != "__metadata__"}:
-        raise SourceError(f"{what}: header tensors differ from what safetensors reads")
+        raise SourceError(
+            Message("{what}: header tensors differ from what safetensors reads", what=what)
+        )

@@ -30,7 +30,7 @@ from typing import Any, Final, TypeVar
 import yaml
 
 from calculators import GPUSpec, ModelSpec, SpecError, model_from_config, weight_format
-from calculators.messages import Message, message_of
+from calculators.messages import N_, Message, message_of
 from calculators.units import BYTES_PER_GB, BYTES_PER_GIB, BYTES_PER_MIB
 
 BUILTIN_DIR: Final[Path] = Path(__file__).resolve().parent
@@ -266,11 +266,11 @@ class _StrictConstruction:
                 dup = key in seen
             except TypeError:
                 raise yaml.constructor.ConstructorError(
-                    None, None, "mapping keys must be plain scalars", key_node.start_mark
+                    None, None, N_("mapping keys must be plain scalars"), key_node.start_mark
                 ) from None
             if dup:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r:.60}", key_node.start_mark
+                    None, None, Message("duplicate key {key!r:.60}", key=key), key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)  # type: ignore[misc, no-any-return]
@@ -284,7 +284,11 @@ def _construct_int(loader: Any, node: Any) -> int:
         raise yaml.constructor.ConstructorError(
             None,
             None,
-            f"an integer of {digits:,} digits (at most {MAX_INT_DIGITS})",
+            Message(
+                "an integer of {digits:,} digits (at most {max_int_digits})",
+                digits=digits,
+                max_int_digits=MAX_INT_DIGITS,
+            ),
             node.start_mark,
         )
     return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
@@ -299,7 +303,10 @@ def _reject_aliases(root: Any) -> None:
         node = stack.pop()
         if id(node) in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases are not allowed in preset files", node.start_mark
+                None,
+                None,
+                N_("anchors and aliases are not allowed in preset files"),
+                node.start_mark,
             )
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
@@ -316,7 +323,10 @@ class _StrictSafeLoader(_StrictConstruction, yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases are not allowed in preset files", event.start_mark
+                None,
+                None,
+                N_("anchors and aliases are not allowed in preset files"),
+                event.start_mark,
             )
         return super().compose_node(parent, index)
 
@@ -362,7 +372,11 @@ def parse_yaml_text(text: str | bytes, label: str) -> Any:
         return yaml.load(text, Loader=LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        where = (
+            Message(" at line {line} column {column}", line=mark.line + 1, column=mark.column + 1)
+            if mark
+            else ""
+        )
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise PresetError(
             Message(
@@ -522,7 +536,7 @@ def parse_model_entry(entry: Any, where: str, origin: str) -> ModelPreset:
             raise PresetError(
                 Message("{where}: config: vision_config: expected a mapping", where=where)
             )
-        _unknown(vis, VISION_KEYS, f"{where}: config: vision_config")
+        _unknown(vis, VISION_KEYS, Message("{where}: config: vision_config", where=where))
     name = _text(entry, "name", where, max_len=120)
     try:
         spec = model_from_config(cfg, name=name)
@@ -654,9 +668,15 @@ class LoadBudget:
 
     def exhausted(self) -> str | None:
         if self.entries <= 0:
-            return f"over the {MAX_USER_ENTRIES:,}-entry limit for user presets"
+            return Message(
+                "over the {max_user_entries:,}-entry limit for user presets",
+                max_user_entries=MAX_USER_ENTRIES,
+            )
         if time.monotonic() > self.deadline:
-            return f"over the {MAX_USER_LOAD_SECONDS:g}-second limit for reading user presets"
+            return Message(
+                "over the {max_user_load_seconds:g}-second limit for reading user presets",
+                max_user_load_seconds=MAX_USER_LOAD_SECONDS,
+            )
         return None
 
 
@@ -680,7 +700,14 @@ def load_text(
         errors.append(message_of(e))
         return
     except Exception as e:  # isolation: whatever the parser trips on stays in this file
-        errors.append(f"{label}: cannot be parsed ({type(e).__name__}: {str(e)[:120]})")
+        errors.append(
+            Message(
+                "{label}: cannot be parsed ({error_type}: {error_text})",
+                label=label,
+                error_type=type(e).__name__,
+                error_text=str(e)[:120],
+            )
+        )
         return
     if doc is None:
         errors.append(Message("{label}: empty file", label=label))
@@ -729,7 +756,15 @@ def _add_entries(
         if budget is not None:
             stop = budget.exhausted()
             if stop:
-                errors.append(f"{label}: {key}: {len(items) - i} entries skipped, {stop}")
+                errors.append(
+                    Message(
+                        "{label}: {key}: {n} entries skipped, {stop}",
+                        label=label,
+                        key=key,
+                        n=len(items) - i,
+                        stop=stop,
+                    )
+                )
                 return
             budget.entries -= 1
         try:
@@ -738,7 +773,14 @@ def _add_entries(
             errors.append(message_of(e))
             continue
         except Exception as e:  # isolation: one entry the readers trip on never hides the rest
-            errors.append(f"{where}: cannot be read ({type(e).__name__}: {str(e)[:120]})")
+            errors.append(
+                Message(
+                    "{where}: cannot be read ({error_type}: {error_text})",
+                    where=where,
+                    error_type=type(e).__name__,
+                    error_text=str(e)[:120],
+                )
+            )
             continue
         if preset.id in seen:
             errors.append(
@@ -792,7 +834,12 @@ def user_preset_files(directory: str | os.PathLike[str]) -> tuple[list[Path], li
     """The *.yaml / *.yml files directly inside ``directory`` (sorted), and problems found."""
     d = Path(directory)
     if not d.is_dir():
-        return [], [f"{directory}: preset directory does not exist or is not a directory"]
+        return [], [
+            Message(
+                "{directory}: preset directory does not exist or is not a directory",
+                directory=directory,
+            )
+        ]
     files = sorted(p for p in d.iterdir() if p.suffix.lower() in (".yaml", ".yml"))
     errors: list[str] = []
     if len(files) > MAX_USER_FILES:
@@ -827,14 +874,25 @@ def load_catalog(user_dirs: Iterable[str | os.PathLike[str]] = ()) -> PresetCata
             label = f"{path.name} (from {d})"
             stop = budget.exhausted()
             if stop:
-                errors.append(f"{d}: {len(files) - n} preset file(s) not read, {stop}")
+                errors.append(
+                    Message(
+                        "{d}: {n} preset file(s) not read, {stop}",
+                        d=d,
+                        n=len(files) - n,
+                        stop=stop,
+                    )
+                )
                 break
             try:
                 data = _read_file(path, label)
                 if len(data) > budget.bytes:
                     raise PresetError(
-                        f"{label}: not read, over the {MAX_USER_TOTAL_BYTES:,}-byte limit for "
-                        "all user preset files together"
+                        Message(
+                            "{label}: not read, over the {max_user_total_bytes:,}-byte limit for all user "
+                            "preset files together",
+                            label=label,
+                            max_user_total_bytes=MAX_USER_TOTAL_BYTES,
+                        )
                     )
                 budget.bytes -= len(data)
                 load_text(data, label, "user", models, gpus, errors, budget)

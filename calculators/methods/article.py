@@ -34,7 +34,7 @@ ARTICLE_DEFAULT_UTILIZATION = 1.0  # the article budgets the whole device (no en
 class ArticleMethod:
     id = "article"
     label = N_("Article (conservative)")
-    description = (
+    description = N_(
         "The source article's formulas: weights + KV + activations + α × weights, KV and "
         "activations growing with every concurrent request."
     )

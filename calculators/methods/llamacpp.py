@@ -44,7 +44,7 @@ RECURRENT_STATE_BYTES: Final[int] = 4
 class LlamaCppMethod:
     id = "llamacpp"
     label = N_("llama.cpp (GGUF, fixed n_ctx)")
-    description = (
+    description = N_(
         "llama.cpp: GGUF weights split by layer, KV for n_ctx = slots × context allocated up "
         "front, and a compute buffer for n_ubatch tokens."
     )

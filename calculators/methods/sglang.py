@@ -64,7 +64,7 @@ def default_mem_fraction_static(gpu_memory_bytes: int, tp: int, pp: int) -> floa
 class SGLangMethod:
     id = "sglang"
     label = N_("SGLang (mem_fraction_static)")
-    description = (
+    description = N_(
         "SGLang: the KV pool gets free memory × mem_fraction_static minus the weights; the rest "
         "(1 − mem_fraction_static) is kept for activations and CUDA graphs."
     )

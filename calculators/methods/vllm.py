@@ -238,7 +238,7 @@ def activation_peak_bytes(
 class VLLMMethod:
     id = "vllm"
     label = N_("vLLM (engine budget)")
-    description = (
+    description = N_(
         "vLLM's startup budget: device × gpu_memory_utilization − weights − profiled activation "
         "peak − non-torch memory (− CUDA graphs from v0.21); the rest is a paged KV pool."
     )

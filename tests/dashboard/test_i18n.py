@@ -7,7 +7,9 @@ from __future__ import annotations
 import gettext
 import io
 import json
+import re
 import string
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -262,3 +264,212 @@ def test_first_visit_follows_the_browser_and_the_switch_goes_into_the_link() -> 
     assert at.title[0].value == "LLM VRAM Planner"
     at = run_app(context={"locale": "de-DE"})
     assert at.title[0].value == "LLM VRAM Planner"
+
+
+# --- The whole page in Chinese: no English left (issue 12) ---------------------------------------
+#
+# Every model source (preset, by hand, a link's config.json: valid, malformed, refused, of an
+# unverified family; a Hugging Face id on the local fake Hub) and every method, with notices and
+# errors triggered, rendered in Chinese; every text a person reads (markdown, titles, captions,
+# metrics, widget labels/help/options/placeholders, warnings and errors, table headers and text
+# cells, the charts' titles, axis titles, legend names, annotations and hover templates) must
+# hold no English word beyond the allow-list below.
+
+# Names that stay as they are, by rule of the issue (model, GPU and engine names, units, dtypes,
+# config field names) plus the abbreviations Chinese technical text writes in Latin letters:
+ALLOWED_WORDS: frozenset[str] = frozenset(
+    {
+        # units: sizes, bits per weight
+        *("GiB", "GB", "KiB", "kB", "MiB", "MB", "bpw"),
+        # "token" is the usual word in Chinese LLM writing (no common translation)
+        "token",
+        # abbreviations written in Latin letters in Chinese (the article writes "KV Cache", its
+        # term 键值缓存（KV Cache） carries "Cache")
+        *("LLM", "GPU", "TP", "PP", "KV", "Cache", "MoE", "MLA", "SLO", "TTFT", "TPOT"),
+        *("TFLOPS", "CUDA", "URL", "ID", "id", "CSV", "PNG", "SVG", "JSON"),
+        # engines, libraries and file formats by name
+        *("vLLM", "SGLang", "llama", "cpp", "TensorRT", "torch", "NCCL", "GGUF", "AWQ", "GPTQ"),
+        *("Hugging", "Face", "Hub", "safetensors", "Flash", "Attention"),
+        # a config value (vLLM's and SGLang's kv-cache dtype "auto"); the article's symbol C
+        *("auto", "C"),
+        # the language switch names each language in its own script
+        "English",
+    }
+)
+# Model, family and GPU names come from the preset catalog (checked, not listed by hand).
+_TOKEN = re.compile(r"[A-Za-z0-9_.'’/]+(?:-[A-Za-z0-9_.'’/]+)*")
+_QUOTED = re.compile(r"'[^'\n]{0,200}'")  # a value shown with repr(): user input, a field name
+_FLAG = re.compile(r"(?<![\w-])--?[a-z][\w-]*")  # a command-line flag (llama.cpp -c, --parallel)
+_CLASS_NAME = re.compile(r"[A-Z]\w*For(?:CausalLM|ConditionalGeneration)")  # transformers class
+_TEXT_FIELDS = frozenset({"body", "label", "help", "placeholder", "options", "value"})
+
+
+def english_words(text: str) -> list[str]:
+    """The words of ``text`` written in Latin letters that are not identifiers (a config field
+    name, a preset id, a dtype such as bf16 or q4_K_M: anything with a digit, '_', '.' or '/')."""
+    text = _FLAG.sub(" ", _QUOTED.sub(" ", _CLASS_NAME.sub(" ", text.replace("\\", ""))))
+    out = []
+    for tok in _TOKEN.findall(text):
+        if re.search(r"[0-9_./]", tok.strip(".'’/")):
+            continue
+        out += [w.strip("'’.") for w in tok.split("-") if re.fullmatch(r"[A-Za-z'’.]+", w)]
+    return [w.removesuffix("'s").removesuffix("’s") for w in out if w]
+
+
+def _catalog_words() -> frozenset[str]:
+    names = [m.name for m in CAT.models.values()] + [m.family for m in CAT.models.values()]
+    names += [g.name for g in CAT.gpus.values()]
+    return frozenset(w for n in names for w in english_words(n))
+
+
+NAME_WORDS: frozenset[str] = _catalog_words()
+
+
+def _proto_strings(d: object, path: str, out: list[tuple[str, str]]) -> None:
+    if isinstance(d, dict):
+        for k, v in d.items():
+            _proto_strings(v, f"{path}.{k}", out)
+    elif isinstance(d, list):
+        for v in d:
+            _proto_strings(v, path, out)
+    elif isinstance(d, str) and path.rsplit(".", 1)[-1] in _TEXT_FIELDS:
+        out.append((path, d))
+
+
+def _figure_strings(spec: str) -> list[tuple[str, str]]:
+    fig = json.loads(spec)
+    layout = fig["layout"]
+    out: list[tuple[str, str]] = []
+
+    def title(x: object) -> str:
+        return str(x.get("text") or "") if isinstance(x, dict) else str(x or "")
+
+    out.append(("chart title", title(layout.get("title"))))
+    for k, v in layout.items():
+        if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict) and "title" in v:
+            out.append((f"chart {k} title", title(v["title"])))
+    out += [("chart annotation", str(a.get("text", ""))) for a in layout.get("annotations", [])]
+    for trace in fig["data"]:
+        out.append(("chart legend name", str(trace.get("name") or "")))
+        for k in ("hovertemplate", "text"):
+            v = trace.get(k)
+            for s in v if isinstance(v, list) else [v]:
+                if isinstance(s, str):
+                    out.append((f"chart {k}", re.sub(r"%\{[^}]*\}|<[^>]*>", " ", s)))
+    return out
+
+
+def page_strings(at: AppTest) -> list[tuple[str, str]]:
+    """Every text of the rendered page a person reads, with where it is."""
+    from google.protobuf.json_format import MessageToDict
+
+    out: list[tuple[str, str]] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        kind = type(node).__name__
+        if kind == "PlotlyChart":
+            out.extend(_figure_strings(proto.spec))  # type: ignore[union-attr]
+        elif kind == "Dataframe":
+            df = node.value  # type: ignore[attr-defined]
+            out.extend(("table header", str(c)) for c in df.columns)
+            for c in df.columns:
+                if df[c].dtype == object:
+                    out.extend(("table cell", str(x)) for x in df[c])
+        elif proto is not None:
+            _proto_strings(MessageToDict(proto), kind, out)
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                walk(child)
+
+    walk(at._tree)
+    return out
+
+
+def untranslated(at: AppTest) -> list[str]:
+    found = []
+    for where, text in page_strings(at):
+        bad = sorted({w for w in english_words(text) if w not in ALLOWED_WORDS | NAME_WORDS})
+        if bad:
+            found.append(f"{where}: {bad} in {text[:200]!r}")
+    return sorted(set(found))
+
+
+def _link_config(raw: bytes) -> str:
+    from dashboard.state import encode_config
+
+    return encode_config(raw)
+
+
+_LLAMA = (ROOT / "tests" / "data" / "uploads" / "llama-3.1-8b-instruct.config.json").read_bytes()
+CHINESE_PAGES: dict[str, dict[str, str]] = {
+    "preset, article": {},
+    "preset, vllm, SLO, PP, replicas": {"method": "vllm", "slo": "1", "pp": "2", "dp": "2"},
+    "preset, sglang": {"method": "sglang"},
+    "preset, llamacpp": {"method": "llamacpp", "weights": "q4_k_m"},
+    "by hand": {"src": "custom"},
+    "link config": {"src": "upload", "cfg": _link_config(_LLAMA)},
+    "link config, malformed JSON": {
+        "src": "upload",
+        "cfg": _link_config(b'{"model_type": "llama",'),
+    },
+    "link config, refused": {
+        "src": "upload",
+        "cfg": _link_config(json.dumps({"model_type": "t5", "d_model": 512}).encode()),
+    },
+    "link config, unverified family": {
+        "src": "upload",
+        "cfg": _link_config(json.dumps({**json.loads(_LLAMA), "model_type": "acme_lm"}).encode()),
+    },
+    "bad URL values, unknown pin": {
+        "conc": "abc",
+        "ctx": "999999999",
+        "gpus": "h100-sxm-80gb,no-such-gpu-9",
+        "weights": "q9_x",
+        "pins": "zzz",
+    },
+    "TP does not divide, context over the model's": {"tp": "3", "ctx": "262144"},
+}
+
+
+@pytest.mark.parametrize("name", list(CHINESE_PAGES))
+def test_the_chinese_page_has_no_english_left(name: str) -> None:
+    at = run_app(lang="zh", **CHINESE_PAGES[name])
+    assert at.title[0].value == "LLM 显存规划器"
+    assert len(at.get("plotly_chart")) >= 3
+    problems = untranslated(at)
+    assert not problems, "\n".join(problems[:30])
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    from tests.model_sources.fake_hub import HubServer, populate
+
+    with HubServer() as fake:
+        monkeypatch.setenv("HF_ENDPOINT", fake.url)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+        populate(fake, ROOT / "tests" / "data" / "hub")
+        yield fake
+
+
+@pytest.mark.parametrize("hf", ["Qwen/Qwen3-0.6B", "Qwen/Qwen2-7B-Instruct", "acme/gated-model"])
+def test_the_chinese_page_of_a_hub_model_has_no_english_left(hub: object, hf: str) -> None:
+    at = run_app(lang="zh", src="hf", hf=hf)
+    problems = untranslated(at)
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_the_english_check_finds_english() -> None:
+    """The check itself: an English sentence is found, names, units and identifiers are not."""
+    assert english_words("每块 GPU 总内存 @ 16 个请求：65.20 GiB") == ["GPU", "GiB"]
+    assert not {*english_words("q4_K_M · bf16 · head_dim · config.json · 'conc'")}
+    assert "weights" in english_words("模型权重 — weights from the architecture")
+    found = {w for w in english_words("Plan: what it takes") if w not in ALLOWED_WORDS}
+    assert found == {"Plan", "what", "it", "takes"}
+    with use_language("en"):  # the English page is full of it
+        at = run_app(lang="en")
+        assert len(untranslated(at)) > 20
