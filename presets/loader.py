@@ -130,6 +130,33 @@ CONFIG_KEYS: Final[frozenset[str]] = frozenset(
         "ssm_state_size",
         "mamba_ssm_cache_dtype",
         "moe_shared_expert_intermediate_size",
+        # hybrids of the current families: Gated DeltaNet (Qwen3-Next, Qwen3.5), Jamba's
+        # attention/expert periods, Granite-4.0-H / Bamba's mamba_* spelling, MiniMax attn_type_list
+        "full_attention_interval",
+        "linear_conv_kernel_dim",
+        "linear_key_head_dim",
+        "linear_num_key_heads",
+        "linear_num_value_heads",
+        "linear_value_head_dim",
+        "mamba_ssm_dtype",
+        "attn_output_gate",
+        "mtp_num_hidden_layers",
+        "attn_layer_period",
+        "attn_layer_offset",
+        "expert_layer_period",
+        "expert_layer_offset",
+        "mamba_d_state",
+        "mamba_d_conv",
+        "mamba_d_head",
+        "mamba_n_heads",
+        "mamba_n_groups",
+        "mamba_expand",
+        "mamba_dt_rank",
+        "mamba_conv_bias",
+        "mamba_proj_bias",
+        "shared_intermediate_size",
+        "layers_block_type",
+        "attn_type_list",
     }
 )
 VISION_KEYS: Final[frozenset[str]] = frozenset(
