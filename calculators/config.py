@@ -822,6 +822,15 @@ def _vision(d: Mapping[str, Any], outer_type: str, text_hidden: int) -> VisionSp
         return _glm4v_vision(v, text_hidden)
     vh = _int(v, "hidden_size")
     vi = _int(v, "intermediate_size")
+    if vh <= 0 or vi <= 0:  # a negative width would divide into -inf further down
+        raise SpecError(
+            Message(
+                "vision_config: hidden_size and intermediate_size must be positive, got {vh} "
+                "and {vi}",
+                vh=shown_value(vh),
+                vi=shown_value(vi),
+            )
+        )
     if vh > MAX_DIM or vi > MAX_DIM:
         raise SpecError(
             Message("vision_config: hidden_size/intermediate_size over {max_dim}", max_dim=MAX_DIM)
