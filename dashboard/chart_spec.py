@@ -22,6 +22,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from _plotly_utils.utils import convert_to_base64  # what go.Figure.to_dict() applies
 
 
 @cache
@@ -41,7 +42,11 @@ class ChartSpec(go.Figure):  # type: ignore[misc]  # plotly ships no type hints
     def __init__(self, spec: dict[str, Any]) -> None:  # no super().__init__: that is the cost
         layout = dict(spec.get("layout", {}))
         layout.setdefault("template", _default_template())
-        object.__setattr__(self, "_chart_spec", {**spec, "layout": layout})
+        # NumPy arrays as Plotly's base64 typed arrays, as go.Figure.to_dict() sends them: as JSON
+        # lists the browser redraws a slider move ~100 ms slower (make bench, Chromium row)
+        data = [dict(trace) for trace in spec.get("data", [])]
+        convert_to_base64(data)
+        object.__setattr__(self, "_chart_spec", {**spec, "data": data, "layout": layout})
 
     @property
     def spec(self) -> dict[str, Any]:
