@@ -92,3 +92,24 @@ def test_moving_the_concurrency_slider_changes_the_chart(server: str, page) -> N
         ".find(t => t.name === 'chosen').x[0]"
     )
     assert chosen == 24
+
+
+def test_the_chinese_page_at_1440_px(server: str, browser) -> None:
+    """The whole page in Chinese at a laptop width: Chinese title and headings, every chart drawn
+    (their slide checks run in Chinese in test_slides.py), no error box; the screenshot is kept
+    in test-artifacts/ to be looked at."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 4800}, locale="zh-CN")
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server}/?lang=zh")
+        _wait_ready(page)
+        page.wait_for_timeout(800)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator(CHART).count() == 4  # memory, speed, breakdown, plan
+        text = page.inner_text("body")
+        for words in ("LLM 显存规划器", "每块 GPU 总内存", "键值缓存", "并发数", "场景对比"):
+            assert words in text, words
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-zh-1440.png"), full_page=True)
+    finally:
+        ctx.close()
