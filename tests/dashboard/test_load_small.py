@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import threading
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -32,7 +34,16 @@ def _load_test() -> ModuleType:
 def test_small_load_has_no_errors_isolated_sessions_and_bounded_memory() -> None:
     lt = _load_test()
     assert len({lt.start_value(i) for i in range(SESSIONS)}) == SESSIONS  # distinct settings
-    r = asyncio.run(lt.run(SESSIONS, MOVES, deadline=600.0, settle=3.0))
+    # its own thread and event loop: a browser test's Playwright may hold this thread's loop
+    out: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: out.update(
+            r=asyncio.run(lt.run(SESSIONS, MOVES, deadline=600.0, settle=3.0))
+        )
+    )
+    worker.start()
+    worker.join()
+    r = out["r"]
     assert r["errors"] == []
     assert r["done"] == r["done2"] == SESSIONS * MOVES
     assert r["rss_peak_mib"] - r["rss_idle_mib"] < MAX_RSS_GROWTH_MIB
